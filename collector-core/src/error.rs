@@ -1,0 +1,130 @@
+//! The crate's one error type.
+
+use std::fmt;
+
+/// What kind of failure an [`Error`] is; callers branch on this, not on messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// Bytes that are not a valid OTLP request (protobuf or JSON).
+    InvalidData,
+    /// A configuration that did not parse or validate.
+    Config,
+    /// Over budget or every queue full: the same call may succeed later.
+    Retryable,
+    /// The collector is not running (not started, or shut down).
+    NotRunning,
+    /// A deadline passed.
+    Timeout,
+    /// An operating-system or network failure.
+    Io,
+    /// A bug or an unexpected state.
+    Internal,
+}
+
+impl ErrorKind {
+    /// A short lowercase name, as used in logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidData => "invalid data",
+            ErrorKind::Config => "config",
+            ErrorKind::Retryable => "retryable",
+            ErrorKind::NotRunning => "not running",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Io => "io",
+            ErrorKind::Internal => "internal",
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An error from `collector-core`: a [`kind`](Error::kind) and a message that names what
+/// went wrong and where (byte offset and field path for data, key path and source for
+/// configuration).
+#[derive(thiserror::Error)]
+#[error("{}", .inner.message)]
+pub struct Error {
+    inner: Box<Inner>,
+}
+
+struct Inner {
+    kind: ErrorKind,
+    message: String,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl Error {
+    /// A new error of `kind` with a message.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
+        Error {
+            inner: Box::new(Inner {
+                kind,
+                message: message.into(),
+                source: None,
+            }),
+        }
+    }
+
+    /// A new error of `kind` with a message and an underlying cause.
+    pub fn with_source(
+        kind: ErrorKind,
+        message: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Error {
+        Error {
+            inner: Box::new(Inner {
+                kind,
+                message: message.into(),
+                source: Some(Box::new(source)),
+            }),
+        }
+    }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        self.inner.kind
+    }
+
+    /// The message without the kind.
+    pub fn message(&self) -> &str {
+        &self.inner.message
+    }
+
+    /// True when the same call may succeed later (over budget, queues full).
+    pub fn is_retryable(&self) -> bool {
+        self.inner.kind == ErrorKind::Retryable
+    }
+
+    /// True for malformed OTLP input.
+    pub fn is_invalid_data(&self) -> bool {
+        self.inner.kind == ErrorKind::InvalidData
+    }
+
+    /// The underlying cause, if any.
+    pub fn cause(&self) -> Option<&(dyn std::error::Error + Send + Sync + 'static)> {
+        self.inner.source.as_deref()
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Error");
+        d.field("kind", &self.inner.kind)
+            .field("message", &self.inner.message);
+        if let Some(s) = &self.inner.source {
+            d.field("source", s);
+        }
+        d.finish()
+    }
+}
+
+impl From<Box<crate::otlp::wire::WireError>> for Error {
+    fn from(e: Box<crate::otlp::wire::WireError>) -> Error {
+        Error::new(ErrorKind::InvalidData, e.to_string())
+    }
+}

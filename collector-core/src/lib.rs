@@ -1,0 +1,73 @@
+//! An OpenTelemetry collector as a library.
+//!
+//! `collector-core` holds every piece of collector logic; the `collector` binary and the C
+//! ABI are thin layers over it. Payloads stay the bytes they arrived as: an OTLP export
+//! request is validated once, in one pass, and then carried as reference-counted slices
+//! ([`otlp::Payload`]) through batching, resource edits and export.
+//!
+//! # Stability
+//!
+//! Before 1.0 every public item may change. The wire layer in [`otlp`] is public so that
+//! benchmarks, fuzz targets and embedders can use it; it is documented but unstable.
+
+#![deny(missing_docs)]
+
+mod error;
+pub mod otlp;
+
+pub use error::{Error, ErrorKind};
+
+/// The three OTLP signals.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Signal {
+    /// Spans (`ExportTraceServiceRequest`).
+    Traces,
+    /// Metric data points (`ExportMetricsServiceRequest`).
+    Metrics,
+    /// Log records (`ExportLogsServiceRequest`).
+    Logs,
+}
+
+impl Signal {
+    /// All signals, in the order the Go collector lists them.
+    pub const ALL: [Signal; 3] = [Signal::Traces, Signal::Metrics, Signal::Logs];
+
+    /// The name used in configuration (`traces`, `metrics`, `logs`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Signal::Traces => "traces",
+            Signal::Metrics => "metrics",
+            Signal::Logs => "logs",
+        }
+    }
+
+    /// The item word used in metric names and logs (`spans`, `metric_points`, `log_records`).
+    pub fn item_name(self) -> &'static str {
+        match self {
+            Signal::Traces => "spans",
+            Signal::Metrics => "metric_points",
+            Signal::Logs => "log_records",
+        }
+    }
+}
+
+impl std::fmt::Display for Signal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Signal {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Signal, Error> {
+        match s {
+            "traces" => Ok(Signal::Traces),
+            "metrics" => Ok(Signal::Metrics),
+            "logs" => Ok(Signal::Logs),
+            other => Err(Error::new(
+                ErrorKind::InvalidData,
+                format!("unknown signal {other:?} (expected traces, metrics or logs)"),
+            )),
+        }
+    }
+}

@@ -1,0 +1,359 @@
+//! [`Payload`]: a validated export request held as slices of the bytes it arrived in.
+
+use bytes::Bytes;
+use smallvec::SmallVec;
+
+use super::validate;
+use super::view::ResourceView;
+use super::wire::{self, WireType};
+use crate::{Error, Signal};
+
+/// One `ResourceSpans` / `ResourceLogs` / `ResourceMetrics` of a request.
+///
+/// The body is held as one or more [`Bytes`] pieces, each holding whole fields of the
+/// `ResourceX` in order (a field never straddles two pieces). An entry that arrived from
+/// the wire and was not edited also keeps its original framing, so writing it is one slice.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    /// Tag, length and body exactly as received, while the body is unedited.
+    framed: Option<Bytes>,
+    pieces: SmallVec<[Bytes; 2]>,
+    body_len: usize,
+    items: u64,
+}
+
+impl Entry {
+    pub(crate) fn from_wire(framed: Bytes, header_len: usize, items: u64) -> Entry {
+        let body = framed.slice(header_len..);
+        Entry {
+            body_len: body.len(),
+            framed: Some(framed),
+            pieces: SmallVec::from_iter([body]),
+            items,
+        }
+    }
+
+    /// An entry from already-validated body pieces.
+    pub(crate) fn from_pieces(pieces: SmallVec<[Bytes; 2]>, items: u64) -> Entry {
+        let body_len = pieces.iter().map(Bytes::len).sum();
+        Entry {
+            framed: None,
+            pieces,
+            body_len,
+            items,
+        }
+    }
+
+    /// The `ResourceX` body (without its tag and length), as whole-field pieces.
+    pub fn pieces(&self) -> &[Bytes] {
+        &self.pieces
+    }
+
+    /// Spans, log records or metric data points in this entry.
+    pub fn items(&self) -> u64 {
+        self.items
+    }
+
+    /// Length of the body in bytes.
+    pub fn body_len(&self) -> usize {
+        self.body_len
+    }
+
+    /// Length of the framed entry (tag, length, body) in bytes.
+    pub fn encoded_len(&self) -> usize {
+        match &self.framed {
+            Some(f) => f.len(),
+            None => 1 + wire::varint_len(self.body_len as u64) + self.body_len,
+        }
+    }
+
+    /// A read-only view of the entry.
+    pub fn view(&self) -> ResourceView<'_> {
+        ResourceView::new(&self.pieces)
+    }
+
+    pub(crate) fn replace_pieces(&mut self, pieces: SmallVec<[Bytes; 2]>) {
+        self.body_len = pieces.iter().map(Bytes::len).sum();
+        self.pieces = pieces;
+        self.framed = None;
+    }
+
+    /// Appends the framed entry to `out` (a copy).
+    fn write_to(&self, out: &mut Vec<u8>) {
+        match &self.framed {
+            Some(f) => out.extend_from_slice(f),
+            None => {
+                wire::put_key(out, 1, WireType::Len);
+                wire::put_varint(out, self.body_len as u64);
+                for p in &self.pieces {
+                    out.extend_from_slice(p);
+                }
+            }
+        }
+    }
+}
+
+/// A validated OTLP export request of one signal, held as slices of its original bytes.
+///
+/// Cloning a payload clones reference counts, not data. Splitting, appending and resource
+/// edits keep items as the bytes they arrived as.
+#[derive(Clone, Debug)]
+pub struct Payload {
+    signal: Signal,
+    entries: Vec<Entry>,
+    items: u64,
+    /// Bytes of the buffers the entries keep alive, as far as this payload knows: the
+    /// received buffer for a decoded payload. Splits keep the figure of the whole, so a
+    /// small remainder of a large buffer shows as sparse and [`compact`](Self::compact)
+    /// copies it out.
+    retained: usize,
+}
+
+impl Payload {
+    /// An empty payload of `signal`.
+    pub fn empty(signal: Signal) -> Payload {
+        Payload {
+            signal,
+            entries: Vec::new(),
+            items: 0,
+            retained: 0,
+        }
+    }
+
+    /// Validates an encoded `Export*ServiceRequest` and keeps it as slices of `bytes`.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidData`](crate::ErrorKind::InvalidData) naming the byte offset and
+    /// the field path of the first problem.
+    pub fn decode(signal: Signal, bytes: Bytes) -> Result<Payload, Error> {
+        let ranges = validate::validate(signal, &bytes)?;
+        let mut items = 0;
+        let entries = ranges
+            .iter()
+            .map(|r| {
+                items += r.items;
+                Entry::from_wire(bytes.slice(r.start..r.end), r.body - r.start, r.items)
+            })
+            .collect();
+        Ok(Payload {
+            signal,
+            entries,
+            items,
+            retained: bytes.len(),
+        })
+    }
+
+    /// The signal of this payload.
+    pub fn signal(&self) -> Signal {
+        self.signal
+    }
+
+    /// Spans, log records or metric data points (the Go collector's `DataPointCount`).
+    pub fn items(&self) -> u64 {
+        self.items
+    }
+
+    /// True when there are no entries.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The `ResourceX` entries.
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// Mutable access to the entries, for edits. Item counts are unaffected by resource
+    /// edits; callers that drop items must build a new payload.
+    pub fn entries_mut(&mut self) -> &mut [Entry] {
+        &mut self.entries
+    }
+
+    /// Views of the resources, in order.
+    pub fn resources(&self) -> impl Iterator<Item = ResourceView<'_>> {
+        self.entries.iter().map(Entry::view)
+    }
+
+    /// Size of the encoded request in bytes.
+    pub fn encoded_len(&self) -> usize {
+        self.entries.iter().map(Entry::encoded_len).sum()
+    }
+
+    /// Bytes of underlying buffers this payload keeps alive (an upper bound).
+    pub fn retained_len(&self) -> usize {
+        self.retained.max(self.encoded_len())
+    }
+
+    /// The encoded request as one contiguous buffer.
+    ///
+    /// Returns the original bytes without copying when the payload is one unedited entry;
+    /// otherwise copies. Exporters should prefer [`chunks`](Self::chunks).
+    pub fn to_bytes(&self) -> Bytes {
+        if let [
+            Entry {
+                framed: Some(f), ..
+            },
+        ] = self.entries.as_slice()
+        {
+            return f.clone();
+        }
+        let mut out = Vec::with_capacity(self.encoded_len());
+        for e in &self.entries {
+            e.write_to(&mut out);
+        }
+        Bytes::from(out)
+    }
+
+    /// The encoded request as a list of chunks for a vectored write: unedited entries are
+    /// their original slices; edited ones get a small header chunk before their pieces.
+    pub fn chunks(&self) -> Vec<Bytes> {
+        let mut headers = Vec::new();
+        for e in self.entries.iter().filter(|e| e.framed.is_none()) {
+            wire::put_key(&mut headers, 1, WireType::Len);
+            wire::put_varint(&mut headers, e.body_len as u64);
+        }
+        let headers = Bytes::from(headers);
+        let mut at = 0;
+        let mut out = Vec::with_capacity(self.entries.len() * 2);
+        for e in &self.entries {
+            match &e.framed {
+                Some(f) => out.push(f.clone()),
+                None => {
+                    let n = 1 + wire::varint_len(e.body_len as u64);
+                    out.push(headers.slice(at..at + n));
+                    at += n;
+                    out.extend(e.pieces.iter().cloned());
+                }
+            }
+        }
+        out
+    }
+
+    /// Appends `other`'s entries (a concatenation of the two requests).
+    ///
+    /// # Panics
+    ///
+    /// If the signals differ: that is a bug in the caller, never a property of input.
+    pub fn append(&mut self, other: Payload) {
+        assert_eq!(
+            self.signal, other.signal,
+            "appending payloads of two signals"
+        );
+        self.items += other.items;
+        self.retained += other.retained;
+        self.entries.extend(other.entries);
+    }
+
+    /// Takes at most `max_items` items off the front, cutting at item boundaries, and
+    /// returns them; `self` keeps the rest. Whole entries move without copying; an entry
+    /// that straddles the cut is re-framed around the chosen items, which are copied.
+    ///
+    /// `max_items == 0` takes nothing.
+    pub fn split_to(&mut self, max_items: u64) -> Payload {
+        if max_items >= self.items {
+            return std::mem::replace(self, Payload::empty(self.signal));
+        }
+        if max_items == 0 {
+            return Payload::empty(self.signal);
+        }
+        let mut front = Vec::new();
+        let mut taken = 0u64;
+        let mut rest = std::mem::take(&mut self.entries).into_iter();
+        for e in rest.by_ref() {
+            if taken + e.items <= max_items {
+                taken += e.items;
+                front.push(e);
+                if taken == max_items {
+                    break;
+                }
+            } else {
+                let (a, b) = super::edit::split_entry(self.signal, &e, max_items - taken);
+                taken = max_items;
+                front.push(a);
+                self.entries.push(b);
+                break;
+            }
+        }
+        self.entries.extend(rest);
+        self.items -= taken;
+        Payload {
+            signal: self.signal,
+            entries: front,
+            items: taken,
+            retained: self.retained,
+        }
+    }
+
+    /// Splits into payloads of at most `max_items` items each (`0` means no limit).
+    pub fn split(mut self, max_items: u64) -> Vec<Payload> {
+        if max_items == 0 || self.items <= max_items {
+            return vec![self];
+        }
+        let mut out = Vec::new();
+        while self.items > max_items {
+            out.push(self.split_to(max_items));
+        }
+        if !self.entries.is_empty() {
+            out.push(self);
+        }
+        out
+    }
+
+    /// True when the payload keeps alive buffers much larger than itself (more than four
+    /// times its encoded size and at least 4 KiB of waste).
+    pub fn is_sparse(&self) -> bool {
+        let used = self.encoded_len();
+        let retained = self.retained_len();
+        retained > used.saturating_mul(4) && retained - used >= 4096
+    }
+
+    /// Copies the payload into one buffer of its own size when it [is
+    /// sparse](Self::is_sparse), releasing the larger buffers it pinned. Anything that
+    /// keeps payloads for long (a batch remainder) calls this.
+    pub fn compact(&mut self) {
+        if !self.is_sparse() {
+            return;
+        }
+        let all = self.to_bytes();
+        let mut at = 0;
+        for e in &mut self.entries {
+            let n = e.encoded_len();
+            let framed = all.slice(at..at + n);
+            let header = n - e.body_len;
+            *e = Entry::from_wire(framed, header, e.items);
+            at += n;
+        }
+        self.retained = all.len();
+    }
+
+    /// Parses an OTLP/JSON export request (camelCase or snake_case keys, enum names or
+    /// integers, 64-bit integers as strings or numbers, hex ids in either case; unknown
+    /// fields ignored).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidData`](crate::ErrorKind::InvalidData) naming the JSON path.
+    pub fn from_json(signal: Signal, json: &[u8]) -> Result<Payload, Error> {
+        let bytes = Bytes::from(super::json::json_to_proto(signal, json)?);
+        Payload::decode(signal, bytes)
+    }
+
+    /// The payload as an OTLP/JSON export request (lowerCamelCase keys, 64-bit integers as
+    /// strings, ids as lowercase hex, enums as integers).
+    pub fn to_json(&self) -> Vec<u8> {
+        super::json::payload_to_json(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payload_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Payload>();
+        check::<Entry>();
+    }
+}
