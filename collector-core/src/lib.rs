@@ -12,6 +12,10 @@
 
 #![deny(missing_docs)]
 
+// Lets test code shared with the fuzz targets name this crate as they do.
+#[cfg(test)]
+extern crate self as collector_core;
+
 mod error;
 pub mod otlp;
 

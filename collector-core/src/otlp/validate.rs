@@ -79,7 +79,43 @@ fn check_id(seen: IdSeen, expected: usize, name: &'static str) -> WireResult<()>
 
 // ---- common.proto / resource.proto -------------------------------------------------------
 
+/// The common shape of an attribute, checked without the general field loop:
+/// `key = 1` then `value = 2`, each with a one-byte length, the value a string, integer,
+/// bool or double. Returns false when the input has any other shape (or is invalid), and
+/// the general path then decides and reports.
+#[inline(always)]
+fn key_value_fast(buf: &[u8], depth: u32) -> bool {
+    let [0x0a, klen, rest @ ..] = buf else {
+        return false;
+    };
+    let klen = usize::from(*klen);
+    if klen >= 0x80 || rest.len() < klen + 2 || depth == 0 {
+        return false;
+    }
+    let (key, rest) = rest.split_at(klen);
+    let [0x12, vlen, value @ ..] = rest else {
+        return false;
+    };
+    if *vlen >= 0x80 || usize::from(*vlen) != value.len() || !super::wire::utf8_ok(key) {
+        return false;
+    }
+    match value {
+        [0x0a, slen, s @ ..] => {
+            *slen < 0x80 && usize::from(*slen) == s.len() && super::wire::utf8_ok(s)
+        }
+        [0x10 | 0x18, v @ ..] => {
+            let mut r = Reader::new(v, 0);
+            r.varint().is_ok() && r.is_empty()
+        }
+        [0x21, d @ ..] => d.len() == 8,
+        _ => false,
+    }
+}
+
 fn key_value(buf: &[u8], base: usize, depth: u32) -> WireResult<()> {
+    if key_value_fast(buf, depth) {
+        return Ok(());
+    }
     let mut r = Reader::new(buf, base);
     while !r.is_empty() {
         let (field, wt) = r.key()?;

@@ -168,34 +168,34 @@ pub(crate) type WireResult<T> = Result<T, Box<WireError>>;
 
 /// A forward-only reader over one message's bytes.
 ///
-/// `base` is the absolute offset of `buf[0]` in the request, for error messages.
+/// Holds the unread rest of the message and the absolute offset of the message's end, so
+/// the absolute offset of the next byte is `end - rest.len()` (for error messages) and
+/// every bounds check is a comparison with `rest.len()`.
 #[derive(Clone, Debug)]
 pub(crate) struct Reader<'a> {
-    buf: &'a [u8],
-    pos: usize,
-    base: usize,
+    rest: &'a [u8],
+    end: usize,
 }
 
 impl<'a> Reader<'a> {
-    #[inline]
+    /// A reader over `buf`, whose first byte is at absolute offset `base`.
+    #[inline(always)]
     pub(crate) fn new(buf: &'a [u8], base: usize) -> Self {
-        Reader { buf, pos: 0, base }
+        Reader {
+            rest: buf,
+            end: base + buf.len(),
+        }
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn is_empty(&self) -> bool {
-        self.pos >= self.buf.len()
+        self.rest.is_empty()
     }
 
     /// Absolute offset of the next byte.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn offset(&self) -> usize {
-        self.base + self.pos
-    }
-
-    #[inline]
-    fn remaining(&self) -> usize {
-        self.buf.len() - self.pos
+        self.end - self.rest.len()
     }
 
     #[cold]
@@ -204,31 +204,39 @@ impl<'a> Reader<'a> {
         WireError::new(self.offset(), problem)
     }
 
+    #[inline(always)]
+    fn advance(&mut self, n: usize) -> &'a [u8] {
+        let (head, tail) = self.rest.split_at(n);
+        self.rest = tail;
+        head
+    }
+
     /// Reads a varint with prost's rules: at most 10 bytes, the tenth below 2.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn varint(&mut self) -> WireResult<u64> {
-        match self.buf.get(self.pos) {
-            Some(&b) if b < 0x80 => {
-                self.pos += 1;
-                Ok(u64::from(b))
+        match self.rest {
+            [b, tail @ ..] if *b < 0x80 => {
+                self.rest = tail;
+                Ok(u64::from(*b))
             }
-            Some(_) => self.varint_slow(),
-            None => Err(self.error(Problem::InvalidVarint)),
+            [b0, b1, tail @ ..] if *b1 < 0x80 => {
+                self.rest = tail;
+                Ok(u64::from(b0 & 0x7f) | (u64::from(*b1) << 7))
+            }
+            _ => self.varint_slow(),
         }
     }
 
     #[inline(never)]
     fn varint_slow(&mut self) -> WireResult<u64> {
         let mut value: u64 = 0;
-        let avail = self.remaining().min(10);
-        for i in 0..avail {
-            let b = self.buf[self.pos + i];
+        for (i, &b) in self.rest.iter().take(10).enumerate() {
             value |= u64::from(b & 0x7f) << (7 * i);
             if b < 0x80 {
                 if i == 9 && b >= 0x02 {
                     return Err(self.error(Problem::InvalidVarint));
                 }
-                self.pos += i + 1;
+                self.advance(i + 1);
                 return Ok(value);
             }
         }
@@ -236,58 +244,70 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads a field key: `(field number, wire type)`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn key(&mut self) -> WireResult<(u32, WireType)> {
-        let start = self.pos;
+        // One-byte keys (fields 1-15) are nearly all of OTLP.
+        if let [b, tail @ ..] = self.rest {
+            let b = *b;
+            if b < 0x80 && b >= 8 && (b & 7) < 6 && (b & 7) != 3 && (b & 7) != 4 {
+                self.rest = tail;
+                return Ok((u32::from(b >> 3), wire_type_of(b & 7)));
+            }
+        }
+        self.key_slow()
+    }
+
+    #[inline(never)]
+    fn key_slow(&mut self) -> WireResult<(u32, WireType)> {
+        let start = self.rest;
         let key = self.varint()?;
+        let fail = |r: &mut Self, p| {
+            r.rest = start;
+            Err(r.error(p))
+        };
         if key > u64::from(u32::MAX) {
-            self.pos = start;
-            return Err(self.error(Problem::InvalidKey));
+            return fail(self, Problem::InvalidKey);
         }
         let wt = match key & 7 {
-            0 => WireType::Varint,
-            1 => WireType::I64,
-            2 => WireType::Len,
-            3 => WireType::StartGroup,
-            4 => WireType::EndGroup,
-            5 => WireType::I32,
-            v => {
-                self.pos = start;
-                return Err(self.error(Problem::InvalidWireTypeValue(v as u8)));
-            }
+            v @ (6 | 7) => return fail(self, Problem::InvalidWireTypeValue(v as u8)),
+            v => wire_type_of(v as u8),
         };
         let field = (key as u32) >> 3;
         if field == 0 {
-            self.pos = start;
-            return Err(self.error(Problem::InvalidTag));
+            return fail(self, Problem::InvalidTag);
         }
         Ok((field, wt))
     }
 
-    #[inline]
+    #[inline(always)]
     fn expect(&self, got: WireType, expected: WireType) -> WireResult<()> {
         if got == expected {
             Ok(())
         } else {
-            Err(self.error(Problem::WrongWireType { got, expected }))
+            Err(self.wrong_wire_type(got, expected))
         }
     }
 
+    #[cold]
+    #[inline(never)]
+    fn wrong_wire_type(&self, got: WireType, expected: WireType) -> Box<WireError> {
+        self.error(Problem::WrongWireType { got, expected })
+    }
+
     /// Reads a length-delimited body; returns it and its absolute offset.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn bytes(&mut self) -> WireResult<(&'a [u8], usize)> {
         let len = self.varint()?;
-        if len > self.remaining() as u64 {
+        if len > self.rest.len() as u64 {
             return Err(self.error(Problem::Truncated));
         }
-        let start = self.pos;
-        self.pos += len as usize;
-        Ok((&self.buf[start..self.pos], self.base + start))
+        let off = self.offset();
+        Ok((self.advance(len as usize), off))
     }
 
     /// A nested message field: checks the wire type and the recursion budget of the
     /// enclosing message (`depth`, prost's remaining count), then returns the body.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn message(&mut self, wt: WireType, depth: u32) -> WireResult<(&'a [u8], usize)> {
         self.expect(wt, WireType::Len)?;
         if depth == 0 {
@@ -297,14 +317,14 @@ impl<'a> Reader<'a> {
     }
 
     /// A `bytes` field.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn bytes_field(&mut self, wt: WireType) -> WireResult<&'a [u8]> {
         self.expect(wt, WireType::Len)?;
         Ok(self.bytes()?.0)
     }
 
     /// A `string` field, checked for UTF-8.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn string(&mut self, wt: WireType) -> WireResult<&'a [u8]> {
         self.expect(wt, WireType::Len)?;
         let (s, off) = self.bytes()?;
@@ -316,51 +336,52 @@ impl<'a> Reader<'a> {
 
     /// A trace or span id: returns its length, checked by the caller once the message
     /// is complete (prost keeps the last occurrence).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn id(&mut self, wt: WireType) -> WireResult<usize> {
         Ok(self.bytes_field(wt)?.len())
     }
 
     /// A singular varint scalar (int32, uint32, bool, enum, ...).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn varint_field(&mut self, wt: WireType) -> WireResult<u64> {
         self.expect(wt, WireType::Varint)?;
         self.varint()
     }
 
     /// A singular fixed64 / sfixed64 / double.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn fixed64(&mut self, wt: WireType) -> WireResult<u64> {
         self.expect(wt, WireType::I64)?;
         self.raw_fixed64()
     }
 
-    #[inline]
+    #[inline(always)]
     fn raw_fixed64(&mut self) -> WireResult<u64> {
-        match self.buf.get(self.pos..self.pos + 8) {
-            Some(b) => {
-                self.pos += 8;
-                let mut a = [0u8; 8];
-                a.copy_from_slice(b);
-                Ok(u64::from_le_bytes(a))
+        match self.rest.split_first_chunk::<8>() {
+            Some((b, tail)) => {
+                self.rest = tail;
+                Ok(u64::from_le_bytes(*b))
+            }
+            None => Err(self.error(Problem::Truncated)),
+        }
+    }
+
+    #[inline(always)]
+    fn raw_fixed32(&mut self) -> WireResult<u32> {
+        match self.rest.split_first_chunk::<4>() {
+            Some((b, tail)) => {
+                self.rest = tail;
+                Ok(u32::from_le_bytes(*b))
             }
             None => Err(self.error(Problem::Truncated)),
         }
     }
 
     /// A singular fixed32.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn fixed32(&mut self, wt: WireType) -> WireResult<u32> {
         self.expect(wt, WireType::I32)?;
-        match self.buf.get(self.pos..self.pos + 4) {
-            Some(b) => {
-                self.pos += 4;
-                let mut a = [0u8; 4];
-                a.copy_from_slice(b);
-                Ok(u32::from_le_bytes(a))
-            }
-            None => Err(self.error(Problem::Truncated)),
-        }
+        self.raw_fixed32()
     }
 
     /// A repeated fixed64/double, packed or not. Returns the number of values.
@@ -412,6 +433,7 @@ impl<'a> Reader<'a> {
 
     /// Skips an unknown field as prost's `skip_field` does, including its recursion
     /// check (an unknown field inside a message at the limit is an error there too).
+    #[inline(never)]
     pub(crate) fn skip(&mut self, wt: WireType, field: u32, depth: u32) -> WireResult<()> {
         if depth == 0 {
             return Err(self.error(Problem::RecursionLimit));
@@ -424,20 +446,17 @@ impl<'a> Reader<'a> {
                 self.raw_fixed64()?;
             }
             WireType::I32 => {
-                if self.remaining() < 4 {
-                    return Err(self.error(Problem::Truncated));
-                }
-                self.pos += 4;
+                self.raw_fixed32()?;
             }
             WireType::Len => {
                 self.bytes()?;
             }
             WireType::StartGroup => loop {
-                let at = self.pos;
+                let at = self.rest;
                 let (inner, iwt) = self.key()?;
                 if iwt == WireType::EndGroup {
                     if inner != field {
-                        self.pos = at;
+                        self.rest = at;
                         return Err(self.error(Problem::UnexpectedEndGroup));
                     }
                     break;
@@ -450,26 +469,56 @@ impl<'a> Reader<'a> {
     }
 }
 
+#[inline(always)]
+fn wire_type_of(v: u8) -> WireType {
+    match v {
+        0 => WireType::Varint,
+        1 => WireType::I64,
+        2 => WireType::Len,
+        3 => WireType::StartGroup,
+        4 => WireType::EndGroup,
+        _ => WireType::I32,
+    }
+}
+
 /// UTF-8 check with an inline fast path for short ASCII strings: most OTLP strings are
 /// attribute keys and short values, below the size where simdutf8's vector path pays.
-#[inline]
+#[inline(always)]
 pub(crate) fn utf8_ok(s: &[u8]) -> bool {
-    if s.len() < 64 {
-        let mut acc: u64 = 0;
-        let mut chunks = s.chunks_exact(8);
-        for c in &mut chunks {
-            let mut a = [0u8; 8];
-            a.copy_from_slice(c);
-            acc |= u64::from_le_bytes(a);
-        }
-        for &b in chunks.remainder() {
-            acc |= u64::from(b);
-        }
-        if acc & 0x8080_8080_8080_8080 == 0 {
-            return true;
-        }
+    if s.len() < 64 && short_ascii(s) {
+        return true;
     }
     simdutf8::basic::from_utf8(s).is_ok()
+}
+
+/// ASCII check of a short slice with (overlapping) word loads instead of a byte loop.
+#[inline(always)]
+fn short_ascii(s: &[u8]) -> bool {
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let n = s.len();
+    let load8 = |i: usize| {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(&s[i..i + 8]);
+        u64::from_le_bytes(a)
+    };
+    if n >= 8 {
+        let mut acc = load8(n - 8);
+        let mut i = 0;
+        while i + 8 <= n {
+            acc |= load8(i);
+            i += 8;
+        }
+        acc & HI == 0
+    } else if n >= 4 {
+        let load4 = |i: usize| {
+            let mut a = [0u8; 4];
+            a.copy_from_slice(&s[i..i + 4]);
+            u32::from_le_bytes(a)
+        };
+        (load4(0) | load4(n - 4)) & 0x8080_8080 == 0
+    } else {
+        s.iter().all(|b| *b < 0x80)
+    }
 }
 
 /// Number of bytes `v` takes as a varint.
@@ -551,7 +600,7 @@ impl<'a> Fields<'a> {
     /// Byte position of the next field within the body.
     #[inline]
     pub(crate) fn pos(&self) -> usize {
-        self.r.pos
+        self.r.offset()
     }
 }
 
@@ -567,14 +616,14 @@ impl<'a> Iterator for Fields<'a> {
         let v = match wt {
             WireType::Varint => Value::Varint(self.r.varint().ok()?),
             WireType::I64 => Value::I64(self.r.raw_fixed64().ok()?),
-            WireType::I32 => Value::I32(self.r.fixed32(WireType::I32).ok()?),
+            WireType::I32 => Value::I32(self.r.raw_fixed32().ok()?),
             WireType::Len => Value::Len(self.r.bytes().ok()?.0),
             WireType::StartGroup => {
                 self.r.skip(wt, field, RECURSION_LIMIT).ok()?;
                 Value::Group
             }
             WireType::EndGroup => {
-                self.r.pos = self.r.buf.len();
+                self.r.rest = &[];
                 return None;
             }
         };

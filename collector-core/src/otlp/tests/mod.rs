@@ -1,6 +1,8 @@
 //! Unit tests of the wire layer against prost (the reference decoder).
 
 mod arb;
+#[path = "../../../../fuzz/checks.rs"]
+mod checks;
 mod differential;
 mod noise;
 mod reference;

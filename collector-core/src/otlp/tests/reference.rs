@@ -11,6 +11,7 @@ use prost::Message;
 
 use super::super::schema::{self, Msg};
 use super::super::view::{AnyValueView, KeyValueView};
+use super::checks;
 use crate::Signal;
 
 /// An export request type with what the differential tests need to know about it.
@@ -25,10 +26,6 @@ pub(crate) trait Request: Message + Default + Clone {
     /// One canonical encoding per item, prefixed by its resource and scope (and for
     /// metrics the metric's own fields): equal for a request and its split+concat.
     fn flatten(&self) -> Vec<Vec<u8>>;
-}
-
-fn id_ok(b: &[u8], len: usize) -> bool {
-    b.is_empty() || b.len() == len
 }
 
 fn framed(parts: &[Vec<u8>]) -> Vec<u8> {
@@ -50,25 +47,10 @@ impl Request for ExportTraceServiceRequest {
         &schema::RESOURCE_SPANS
     }
     fn items(&self) -> u64 {
-        self.resource_spans
-            .iter()
-            .flat_map(|r| &r.scope_spans)
-            .map(|s| s.spans.len() as u64)
-            .sum()
+        checks::trace_items(self)
     }
     fn ids_ok(&self) -> bool {
-        self.resource_spans
-            .iter()
-            .flat_map(|r| &r.scope_spans)
-            .flat_map(|s| &s.spans)
-            .all(|s| {
-                id_ok(&s.trace_id, 16)
-                    && id_ok(&s.span_id, 8)
-                    && id_ok(&s.parent_span_id, 8)
-                    && s.links
-                        .iter()
-                        .all(|l| id_ok(&l.trace_id, 16) && id_ok(&l.span_id, 8))
-            })
+        checks::trace_ids_ok(self)
     }
     fn resources_mut(&mut self) -> Vec<&mut Option<Resource>> {
         self.resource_spans
@@ -101,18 +83,10 @@ impl Request for ExportLogsServiceRequest {
         &schema::RESOURCE_LOGS
     }
     fn items(&self) -> u64 {
-        self.resource_logs
-            .iter()
-            .flat_map(|r| &r.scope_logs)
-            .map(|s| s.log_records.len() as u64)
-            .sum()
+        checks::log_items(self)
     }
     fn ids_ok(&self) -> bool {
-        self.resource_logs
-            .iter()
-            .flat_map(|r| &r.scope_logs)
-            .flat_map(|s| &s.log_records)
-            .all(|l| id_ok(&l.trace_id, 16) && id_ok(&l.span_id, 8))
+        checks::log_ids_ok(self)
     }
     fn resources_mut(&mut self) -> Vec<&mut Option<Resource>> {
         self.resource_logs
@@ -139,22 +113,10 @@ impl Request for ExportLogsServiceRequest {
     }
 }
 
-/// Data points of one metric (Go's `DataPointCount`).
-pub(crate) fn metric_points(m: &Metric) -> u64 {
-    match &m.data {
-        None => 0,
-        Some(metric::Data::Gauge(g)) => g.data_points.len() as u64,
-        Some(metric::Data::Sum(s)) => s.data_points.len() as u64,
-        Some(metric::Data::Histogram(h)) => h.data_points.len() as u64,
-        Some(metric::Data::ExponentialHistogram(e)) => e.data_points.len() as u64,
-        Some(metric::Data::Summary(s)) => s.data_points.len() as u64,
-    }
-}
-
 /// Each point of a metric as (its metric with only that point).
 fn metric_point_items(m: &Metric) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
-    let n = metric_points(m) as usize;
+    let n = checks::metric_points(m) as usize;
     for i in 0..n {
         let mut one = m.clone();
         match &mut one.data {
@@ -178,35 +140,10 @@ impl Request for ExportMetricsServiceRequest {
         &schema::RESOURCE_METRICS
     }
     fn items(&self) -> u64 {
-        self.resource_metrics
-            .iter()
-            .flat_map(|r| &r.scope_metrics)
-            .flat_map(|s| &s.metrics)
-            .map(metric_points)
-            .sum()
+        checks::metric_items(self)
     }
     fn ids_ok(&self) -> bool {
-        use opentelemetry_proto::tonic::metrics::v1::Exemplar;
-        let ex_ok = |e: &Exemplar| id_ok(&e.trace_id, 16) && id_ok(&e.span_id, 8);
-        self.resource_metrics
-            .iter()
-            .flat_map(|r| &r.scope_metrics)
-            .flat_map(|s| &s.metrics)
-            .all(|m| match &m.data {
-                Some(metric::Data::Gauge(g)) => {
-                    g.data_points.iter().flat_map(|p| &p.exemplars).all(ex_ok)
-                }
-                Some(metric::Data::Sum(g)) => {
-                    g.data_points.iter().flat_map(|p| &p.exemplars).all(ex_ok)
-                }
-                Some(metric::Data::Histogram(g)) => {
-                    g.data_points.iter().flat_map(|p| &p.exemplars).all(ex_ok)
-                }
-                Some(metric::Data::ExponentialHistogram(g)) => {
-                    g.data_points.iter().flat_map(|p| &p.exemplars).all(ex_ok)
-                }
-                _ => true,
-            })
+        checks::metric_ids_ok(self)
     }
     fn resources_mut(&mut self) -> Vec<&mut Option<Resource>> {
         self.resource_metrics
