@@ -249,7 +249,7 @@ impl<'a> Reader<'a> {
         // One-byte keys (fields 1-15) are nearly all of OTLP.
         if let [b, tail @ ..] = self.rest {
             let b = *b;
-            if b < 0x80 && b >= 8 && (b & 7) < 6 && (b & 7) != 3 && (b & 7) != 4 {
+            if (8..0x80).contains(&b) && matches!(b & 7, 0 | 1 | 2 | 5) {
                 self.rest = tail;
                 return Ok((u32::from(b >> 3), wire_type_of(b & 7)));
             }
