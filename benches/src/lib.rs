@@ -102,7 +102,11 @@ pub fn span(rng: &mut Lcg, i: usize) -> Span {
         trace_id: rng.bytes(16),
         span_id: rng.bytes(8),
         trace_state: String::new(),
-        parent_span_id: if i.is_multiple_of(5) { vec![] } else { rng.bytes(8) },
+        parent_span_id: if i.is_multiple_of(5) {
+            vec![]
+        } else {
+            rng.bytes(8)
+        },
         flags: 0x301,
         name: format!("POST {route}"),
         kind: 2,

@@ -1,6 +1,8 @@
 //! Replays the committed fuzz seed corpus (`fuzz/seeds/`) and any crash reproducers
 //! (`fuzz/regressions/`) through the same checks the fuzz targets run, as ordinary tests.
 
+#![allow(clippy::unwrap_used)] // test helpers: a panic is a failing test
+
 #[path = "../../fuzz/checks.rs"]
 mod checks;
 
