@@ -16,9 +16,15 @@
 #[cfg(test)]
 extern crate self as collector_core;
 
+pub mod config;
 mod error;
+pub mod exporters;
+pub mod extensions;
 pub mod otlp;
+pub mod processors;
+pub mod receivers;
 
+pub use config::Config;
 pub use error::{Error, ErrorKind};
 
 /// The three OTLP signals.

@@ -1,0 +1,309 @@
+//! The `service` section: pipelines, extensions and the collector's own telemetry.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::Duration;
+use super::validate::{Problems, Validate};
+
+/// One pipeline: receivers, processors in order, exporters.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default)]
+pub struct PipelineConfig {
+    /// Receiver ids.
+    pub receivers: Vec<String>,
+    /// Processor ids, in order.
+    pub processors: Vec<String>,
+    /// Exporter ids.
+    pub exporters: Vec<String>,
+}
+
+/// `service::telemetry::logs::sampling`.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(default)]
+pub struct LogSamplingConfig {
+    /// Sample repeated log lines.
+    pub enabled: bool,
+    /// Sampling window.
+    pub tick: Duration,
+    /// Lines logged per window before sampling.
+    pub initial: i64,
+    /// Then every n-th line.
+    pub thereafter: i64,
+}
+
+impl Default for LogSamplingConfig {
+    fn default() -> Self {
+        LogSamplingConfig {
+            enabled: true,
+            tick: Duration::from_secs(10),
+            initial: 10,
+            thereafter: 100,
+        }
+    }
+}
+
+/// `service::telemetry::logs`.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(default)]
+pub struct LogsConfig {
+    /// `debug`, `info`, `warn`, `error` (and zap's `dpanic`, `panic`, `fatal`).
+    pub level: String,
+    /// Development mode (accepted).
+    pub development: bool,
+    /// `console` or `json`.
+    pub encoding: String,
+    /// Omit the caller (accepted).
+    pub disable_caller: bool,
+    /// Omit stack traces (accepted).
+    pub disable_stacktrace: bool,
+    /// Sampling (accepted).
+    pub sampling: Option<LogSamplingConfig>,
+    /// Where logs go (only `stderr` and `stdout` are supported).
+    pub output_paths: Vec<String>,
+    /// Where internal logger errors go (accepted).
+    pub error_output_paths: Vec<String>,
+    /// Fields added to every line.
+    pub initial_fields: BTreeMap<String, serde_json::Value>,
+    /// OpenTelemetry log processors for the collector's own logs (not supported).
+    pub processors: Vec<serde_json::Value>,
+}
+
+impl Default for LogsConfig {
+    fn default() -> Self {
+        LogsConfig {
+            level: "info".to_owned(),
+            development: false,
+            encoding: "console".to_owned(),
+            disable_caller: false,
+            disable_stacktrace: false,
+            sampling: Some(LogSamplingConfig::default()),
+            output_paths: vec!["stderr".to_owned()],
+            error_output_paths: vec!["stderr".to_owned()],
+            initial_fields: BTreeMap::new(),
+            processors: Vec::new(),
+        }
+    }
+}
+
+/// `readers[].pull.exporter.prometheus`.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(default)]
+pub struct PrometheusConfig {
+    /// Listen host (`localhost`: loopback only).
+    pub host: String,
+    /// Listen port.
+    pub port: u16,
+    /// Accepted.
+    pub without_scope_info: bool,
+    /// Accepted.
+    pub without_units: bool,
+    /// Accepted.
+    pub without_type_suffix: bool,
+    /// Accepted.
+    pub with_resource_constant_labels: Option<serde_json::Value>,
+}
+
+impl Default for PrometheusConfig {
+    fn default() -> Self {
+        PrometheusConfig {
+            host: "localhost".to_owned(),
+            port: 8888,
+            without_scope_info: true,
+            without_units: true,
+            without_type_suffix: true,
+            with_resource_constant_labels: None,
+        }
+    }
+}
+
+/// `readers[].pull.exporter`.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default)]
+pub struct PullExporterConfig {
+    /// The Prometheus endpoint.
+    pub prometheus: Option<PrometheusConfig>,
+}
+
+/// `readers[].pull`.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default)]
+pub struct PullReaderConfig {
+    /// The exporter.
+    pub exporter: PullExporterConfig,
+}
+
+/// One metric reader.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default)]
+pub struct ReaderConfig {
+    /// A pull (Prometheus) reader.
+    pub pull: Option<PullReaderConfig>,
+    /// A periodic (push) reader (not supported).
+    pub periodic: Option<serde_json::Value>,
+}
+
+/// `service::telemetry::metrics`.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(default)]
+pub struct MetricsConfig {
+    /// `none`, `basic`, `normal` or `detailed`.
+    pub level: String,
+    /// The older form of the endpoint (`host:port`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// Readers; only a Prometheus pull reader is supported.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub readers: Option<Vec<ReaderConfig>>,
+    /// Metric views (not supported).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub views: Vec<serde_json::Value>,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        MetricsConfig {
+            level: "normal".to_owned(),
+            address: None,
+            readers: None,
+            views: Vec::new(),
+        }
+    }
+}
+
+impl MetricsConfig {
+    /// Where `/metrics` is served, or `None` when metrics are off.
+    pub(crate) fn endpoint(&self) -> Option<String> {
+        if self.level.eq_ignore_ascii_case("none") {
+            return None;
+        }
+        if let Some(a) = &self.address {
+            return Some(a.clone());
+        }
+        match &self.readers {
+            None => Some("localhost:8888".to_owned()),
+            Some(readers) => readers
+                .iter()
+                .filter_map(|r| r.pull.as_ref()?.exporter.prometheus.as_ref())
+                .map(|p| format!("{}:{}", p.host, p.port))
+                .next(),
+        }
+    }
+}
+
+/// `service::telemetry`.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default)]
+pub struct TelemetryConfig {
+    /// The collector's own logs.
+    pub logs: LogsConfig,
+    /// The collector's own metrics.
+    pub metrics: MetricsConfig,
+    /// The collector's own traces (not supported; accepted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub traces: Option<serde_json::Value>,
+    /// Resource attributes of the collector's own telemetry.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub resource: BTreeMap<String, Option<String>>,
+}
+
+impl Validate for TelemetryConfig {
+    fn validate(&self, p: &mut Problems) {
+        let level = self.logs.level.to_lowercase();
+        if !matches!(
+            level.as_str(),
+            "" | "debug" | "info" | "warn" | "error" | "dpanic" | "panic" | "fatal"
+        ) {
+            p.key(
+                "logs::level",
+                format!("unrecognized level: {:?}", self.logs.level),
+            );
+        }
+        if !matches!(self.logs.encoding.as_str(), "console" | "json") {
+            p.key(
+                "logs::encoding",
+                format!("no encoder registered for name {:?}", self.logs.encoding),
+            );
+        }
+        for o in &self.logs.output_paths {
+            if !matches!(o.as_str(), "stderr" | "stdout") {
+                p.key(
+                    "logs::output_paths",
+                    format!(
+                        "output path {o:?} is not supported by this collector (stderr or stdout)"
+                    ),
+                );
+            }
+        }
+        if !self.logs.processors.is_empty() {
+            p.key(
+                "logs::processors",
+                "exporting the collector's own logs is not supported by this collector",
+            );
+        }
+        let m = &self.metrics;
+        if !matches!(
+            m.level.to_lowercase().as_str(),
+            "none" | "basic" | "normal" | "detailed"
+        ) {
+            p.key(
+                "metrics::level",
+                format!("unknown metrics level {:?}", m.level),
+            );
+        }
+        if let Some(readers) = &m.readers {
+            if readers.is_empty() && !m.level.eq_ignore_ascii_case("none") {
+                p.key(
+                    "metrics",
+                    "collector telemetry metrics reader should exist when metric level is not none",
+                );
+            }
+            for (i, r) in readers.iter().enumerate() {
+                if r.periodic.is_some() {
+                    p.key(
+                        format!("metrics::readers::{i}::periodic"),
+                        "periodic metric readers are not supported by this collector (use a pull/prometheus reader)",
+                    );
+                }
+                if r.pull
+                    .as_ref()
+                    .is_some_and(|x| x.exporter.prometheus.is_none())
+                {
+                    p.key(
+                        format!("metrics::readers::{i}::pull::exporter"),
+                        "only the prometheus pull exporter is supported",
+                    );
+                }
+            }
+        }
+        if !m.views.is_empty() && !m.level.eq_ignore_ascii_case("detailed") {
+            p.key(
+                "metrics::views",
+                "service::telemetry::metrics::views can only be set when service::telemetry::metrics::level is detailed",
+            );
+        }
+        if let Some(addr) = &m.address
+            && addr
+                .rsplit_once(':')
+                .is_none_or(|(_, port)| port.parse::<u16>().is_err())
+        {
+            p.key(
+                "metrics::address",
+                format!("invalid address {addr:?}: expected host:port"),
+            );
+        }
+    }
+}
+
+/// The `service` section.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default)]
+pub struct ServiceConfig {
+    /// Extensions to start, in order.
+    pub extensions: Vec<String>,
+    /// Pipelines by id (`traces`, `logs/audit`...).
+    pub pipelines: BTreeMap<String, PipelineConfig>,
+    /// The collector's own telemetry.
+    pub telemetry: TelemetryConfig,
+}

@@ -1,0 +1,3 @@
+//! Extensions: health check.
+
+pub mod health_check;

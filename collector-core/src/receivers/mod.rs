@@ -1,0 +1,4 @@
+//! Receivers: where payloads enter.
+
+pub mod embedded;
+pub mod otlp;
