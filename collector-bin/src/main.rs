@@ -1,5 +1,209 @@
-//! The `collector` binary: a thin command line over `collector-core`.
+//! `collector`: the sidecar binary. A thin command line over `collector-core`: it parses
+//! flags, loads the configuration and hands it to the library.
 
-fn main() {
-    println!("collector {}", env!("CARGO_PKG_VERSION"));
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use collector_core::config::{Duration, Loader};
+
+/// The configuration used when no `--config` is given.
+const DEFAULT_CONFIG: &str = include_str!("default_config.yaml");
+
+/// An OpenTelemetry collector: reads the Go collector's configuration and runs it.
+#[derive(Parser, Debug)]
+#[command(name = "collector", version, about, propagate_version = true)]
+struct Cli {
+    #[command(flatten)]
+    sources: Sources,
+
+    /// Feature gates of the Go collector: accepted and ignored (with a warning).
+    #[arg(long = "feature-gates", global = true, value_name = "GATES")]
+    feature_gates: Vec<String>,
+
+    /// How long a shutdown may take before what is left is dropped (under ECS's 30 s).
+    #[arg(long = "shutdown-timeout", global = true, default_value = "25s", value_parser = parse_duration)]
+    shutdown_timeout: Duration,
+
+    /// Memory budget for telemetry in flight when no memory_limiter is configured.
+    #[arg(long = "memory-budget-mib", global = true, value_name = "MIB")]
+    memory_budget_mib: Option<u64>,
+
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Args, Debug)]
+struct Sources {
+    /// A configuration source: a path, file:PATH, env:VAR or yaml:key::path: value.
+    /// Repeatable; later sources merge over earlier ones. Default: the built-in config.
+    #[arg(long = "config", global = true, value_name = "URI")]
+    config: Vec<String>,
+
+    /// Set one value, e.g. processors.batch.timeout=2s; applied after every --config.
+    #[arg(long = "set", global = true, value_name = "KEY=VALUE")]
+    set: Vec<String>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Check the configuration and print every problem (exit 1 if any).
+    Validate,
+    /// List the component types this collector knows.
+    Components,
+    /// Print the effective configuration (defaults filled in, secrets redacted).
+    PrintConfig,
+    /// Configuration utilities.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum ConfigCommand {
+    /// Print FILE packed as zstd+base64:..., for environment variables with a size limit
+    /// (use as --config env:VAR).
+    Pack {
+        /// The YAML file.
+        file: std::path::PathBuf,
+    },
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    Duration::parse(s)
+}
+
+/// Long flags the Go collector also accepts with one dash (`-config=env:OTEL_CONFIG`, as
+/// the seed's ECS task definition passes it).
+const LONG_FLAGS: &[&str] = &[
+    "config",
+    "set",
+    "feature-gates",
+    "shutdown-timeout",
+    "memory-budget-mib",
+    "version",
+    "help",
+];
+
+fn normalize_args(args: impl IntoIterator<Item = String>) -> Vec<String> {
+    args.into_iter()
+        .enumerate()
+        .map(|(i, a)| {
+            if i == 0 || a.starts_with("--") || !a.starts_with('-') {
+                return a;
+            }
+            let name = a[1..].split('=').next().unwrap_or_default();
+            if LONG_FLAGS.contains(&name) {
+                format!("-{a}")
+            } else {
+                a
+            }
+        })
+        .collect()
+}
+
+fn loader(sources: &Sources) -> Loader {
+    let mut l = Loader::new();
+    for c in &sources.config {
+        l = l.config(c);
+    }
+    if sources.config.is_empty() {
+        l = l.document("built-in default config", DEFAULT_CONFIG);
+    }
+    for s in &sources.set {
+        l = l.set(s);
+    }
+    l
+}
+
+fn load(sources: &Sources) -> Result<collector_core::Config, ExitCode> {
+    match loader(sources).load() {
+        Ok(cfg) => {
+            for w in cfg.warnings() {
+                eprintln!("warning: {w}");
+            }
+            Ok(cfg)
+        }
+        Err(e) => {
+            eprintln!("invalid configuration:");
+            for line in e.message().lines() {
+                eprintln!("  {line}");
+            }
+            Err(ExitCode::FAILURE)
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse_from(normalize_args(std::env::args()));
+    if !cli.feature_gates.is_empty() {
+        eprintln!(
+            "warning: --feature-gates {} accepted and ignored: this collector has no feature gates",
+            cli.feature_gates.join(",")
+        );
+    }
+    match cli.command {
+        Some(Command::Validate) => match load(&cli.sources) {
+            Ok(_) => ExitCode::SUCCESS,
+            Err(code) => code,
+        },
+        Some(Command::Components) => {
+            print_components();
+            ExitCode::SUCCESS
+        }
+        Some(Command::PrintConfig) => match load(&cli.sources) {
+            Ok(cfg) => {
+                print!("{}", cfg.to_yaml());
+                ExitCode::SUCCESS
+            }
+            Err(code) => code,
+        },
+        Some(Command::Config(ConfigCommand::Pack { file })) => {
+            let packed = std::fs::read(&file).and_then(|b| collector_core::config::pack(&b));
+            match packed {
+                Ok(p) => {
+                    println!("{p}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("cannot pack {}: {e}", file.display());
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        None => run(&cli),
+    }
+}
+
+fn print_components() {
+    use collector_core::config::components;
+    let all = components();
+    for kind in ["receiver", "processor", "exporter", "extension"] {
+        println!("{kind}s:");
+        for c in all.iter().filter(|c| c.kind == kind) {
+            println!("  - name: {}", c.name);
+            if !c.aliases.is_empty() {
+                println!("    aliases: [{}]", c.aliases.join(", "));
+            }
+            if !c.signals.is_empty() {
+                println!("    signals: [{}]", c.signals.join(", "));
+            }
+            println!("    status: {}", c.status);
+        }
+    }
+}
+
+fn run(cli: &Cli) -> ExitCode {
+    let cfg = match load(&cli.sources) {
+        Ok(cfg) => cfg,
+        Err(code) => return code,
+    };
+    let unbuilt = cfg.unbuilt();
+    if !unbuilt.is_empty() {
+        eprintln!("cannot run this configuration yet:");
+        for u in unbuilt {
+            eprintln!("  {u}");
+        }
+        return ExitCode::FAILURE;
+    }
+    let _ = (cli.shutdown_timeout, cli.memory_budget_mib);
+    ExitCode::SUCCESS
 }
