@@ -1,0 +1,222 @@
+//! The memory budget: exact accounting of the telemetry a collector holds.
+//!
+//! Every received buffer is wrapped with a [`Reservation`] on its collector's [`Budget`]
+//! before its bytes are read (the gRPC length prefix or the HTTP `Content-Length` says how
+//! many), and releases it when the last `Bytes` slice of the buffer is dropped. So at every
+//! instant the budget knows how many payload bytes are in flight: no sampling, no GC tick.
+//! A reservation that would take usage past the limit is refused, and the receiver answers
+//! with a retryable error before reading the body.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use bytes::Bytes;
+
+/// The default budget when no `memory_limiter` is configured (see `docs/memory.md`).
+pub const DEFAULT_BUDGET_BYTES: usize = 256 << 20;
+
+#[derive(Debug)]
+struct Inner {
+    used: AtomicUsize,
+    limit: AtomicUsize,
+    refused: AtomicUsize,
+}
+
+/// A byte budget shared by one collector's receivers and processors.
+#[derive(Clone, Debug)]
+pub struct Budget {
+    inner: Arc<Inner>,
+}
+
+impl Budget {
+    /// A budget of `limit` bytes.
+    pub fn new(limit: usize) -> Budget {
+        Budget {
+            inner: Arc::new(Inner {
+                used: AtomicUsize::new(0),
+                limit: AtomicUsize::new(limit),
+                refused: AtomicUsize::new(0),
+            }),
+        }
+    }
+
+    /// Bytes currently reserved.
+    pub fn used(&self) -> usize {
+        self.inner.used.load(Ordering::Relaxed)
+    }
+
+    /// The current limit.
+    pub fn limit(&self) -> usize {
+        self.inner.limit.load(Ordering::Relaxed)
+    }
+
+    /// Changes the limit (the memory limiter lowers it to its soft limit).
+    pub fn set_limit(&self, limit: usize) {
+        self.inner.limit.store(limit, Ordering::Relaxed);
+    }
+
+    /// How many reservations were refused so far.
+    pub fn refusals(&self) -> usize {
+        self.inner.refused.load(Ordering::Relaxed)
+    }
+
+    /// Reserves `bytes`, or refuses when that would take usage past the limit.
+    pub fn try_reserve(&self, bytes: usize) -> Option<Reservation> {
+        let limit = self.limit();
+        let mut used = self.inner.used.load(Ordering::Relaxed);
+        loop {
+            let next = used.checked_add(bytes)?;
+            if next > limit {
+                self.inner.refused.fetch_add(1, Ordering::Relaxed);
+                return None;
+            }
+            match self.inner.used.compare_exchange_weak(
+                used,
+                next,
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => {
+                    return Some(Reservation {
+                        budget: self.clone(),
+                        bytes,
+                    });
+                }
+                Err(now) => used = now,
+            }
+        }
+    }
+
+    /// Reserves `bytes` whatever the limit (data already accepted must stay accounted).
+    pub fn force_reserve(&self, bytes: usize) -> Reservation {
+        self.inner.used.fetch_add(bytes, Ordering::AcqRel);
+        Reservation {
+            budget: self.clone(),
+            bytes,
+        }
+    }
+}
+
+/// Bytes reserved on a budget, released on drop.
+#[derive(Debug)]
+pub struct Reservation {
+    budget: Budget,
+    bytes: usize,
+}
+
+impl Reservation {
+    /// Bytes held.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Grows the reservation by `more` bytes, if the budget allows.
+    pub fn try_grow(&mut self, more: usize) -> bool {
+        match self.budget.try_reserve(more) {
+            Some(r) => {
+                self.bytes += r.bytes;
+                std::mem::forget(r);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Shrinks the reservation to `bytes` (after a buffer turned out smaller).
+    pub fn shrink_to(&mut self, bytes: usize) {
+        if bytes < self.bytes {
+            self.budget
+                .inner
+                .used
+                .fetch_sub(self.bytes - bytes, Ordering::AcqRel);
+            self.bytes = bytes;
+        }
+    }
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        self.budget
+            .inner
+            .used
+            .fetch_sub(self.bytes, Ordering::AcqRel);
+    }
+}
+
+/// A buffer that owns its reservation: its bytes stay accounted until the last slice of it
+/// is dropped.
+struct Accounted {
+    buf: Vec<u8>,
+    _reservation: Reservation,
+}
+
+impl AsRef<[u8]> for Accounted {
+    fn as_ref(&self) -> &[u8] {
+        &self.buf
+    }
+}
+
+/// Turns `buf` into `Bytes` that keep `reservation` (shrunk to the buffer's length) until
+/// the last slice is dropped.
+pub fn accounted(buf: Vec<u8>, mut reservation: Reservation) -> Bytes {
+    reservation.shrink_to(buf.len());
+    Bytes::from_owner(Accounted {
+        buf,
+        _reservation: reservation,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reservations_are_released_with_the_last_slice() {
+        let b = Budget::new(100);
+        let r = b.try_reserve(60).unwrap();
+        assert!(b.try_reserve(50).is_none());
+        assert_eq!(b.refusals(), 1);
+        let bytes = accounted(vec![7u8; 40], r);
+        assert_eq!(b.used(), 40);
+        let slice = bytes.slice(10..20);
+        drop(bytes);
+        assert_eq!(b.used(), 40, "a slice keeps its whole buffer accounted");
+        drop(slice);
+        assert_eq!(b.used(), 0);
+    }
+
+    #[test]
+    fn grow_and_force() {
+        let b = Budget::new(10);
+        let mut r = b.try_reserve(5).unwrap();
+        assert!(r.try_grow(5));
+        assert!(!r.try_grow(1));
+        assert_eq!(r.bytes(), 10);
+        let f = b.force_reserve(100);
+        assert_eq!(b.used(), 110);
+        drop((r, f));
+        assert_eq!(b.used(), 0);
+    }
+
+    #[test]
+    fn concurrent_reservations_never_exceed_the_limit() {
+        let b = Budget::new(1000);
+        let peak = std::sync::Arc::new(AtomicUsize::new(0));
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                let b = b.clone();
+                let peak = peak.clone();
+                s.spawn(move || {
+                    for _ in 0..10_000 {
+                        if let Some(r) = b.try_reserve(7) {
+                            peak.fetch_max(b.used(), Ordering::Relaxed);
+                            drop(r);
+                        }
+                    }
+                });
+            }
+        });
+        assert!(peak.load(Ordering::Relaxed) <= 1000);
+        assert_eq!(b.used(), 0);
+    }
+}

@@ -1,0 +1,212 @@
+//! Pipelines: how payloads flow from receivers through processors to exporters.
+//!
+//! Each stage is a [`Consumer`]; a processor wraps the next stage, so a pipeline is a chain
+//! ending in an [`ExporterFanout`]. A receiver feeds a [`ReceiverFanout`] over the pipelines
+//! that name it. Consuming is synchronous: processors run inline in the receiving task and
+//! exporters take payloads into their own bounded queues, so no channel hop is paid per
+//! request, and an embedder's `ingest` never blocks.
+
+use std::sync::Arc;
+
+use crate::Signal;
+use crate::otlp::Payload;
+
+/// Why a stage did not take a payload.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// Over budget, or every queue full: the sender should retry later
+    /// (gRPC `UNAVAILABLE`, HTTP 503).
+    Retryable(String),
+    /// The payload can never be taken (gRPC `INTERNAL`, HTTP 500).
+    Permanent(String),
+}
+
+impl Refusal {
+    pub(crate) fn message(&self) -> &str {
+        match self {
+            Refusal::Retryable(m) | Refusal::Permanent(m) => m,
+        }
+    }
+}
+
+/// A stage that takes payloads.
+pub(crate) trait Consumer: Send + Sync {
+    /// Takes `payload` or says why not. Never blocks.
+    fn consume(&self, payload: Payload) -> Result<(), Refusal>;
+}
+
+/// A receiver's view of the pipelines that name it, for one signal: every pipeline gets the
+/// payload (a reference-count clone); the receiver is told of the first refusal.
+pub(crate) struct ReceiverFanout {
+    pipelines: Vec<Arc<dyn Consumer>>,
+}
+
+impl ReceiverFanout {
+    pub(crate) fn new(pipelines: Vec<Arc<dyn Consumer>>) -> Self {
+        ReceiverFanout { pipelines }
+    }
+}
+
+impl Consumer for ReceiverFanout {
+    fn consume(&self, payload: Payload) -> Result<(), Refusal> {
+        let Some((last, rest)) = self.pipelines.split_last() else {
+            return Ok(());
+        };
+        for p in rest {
+            p.consume(payload.clone())?;
+        }
+        // The last pipeline takes the original: one clone fewer.
+        last.consume(payload)
+    }
+}
+
+/// An exporter as a pipeline sees it: a queue that may be full.
+pub(crate) trait ExporterQueue: Send + Sync {
+    /// Takes the payload into the exporter's queue, or refuses when full.
+    fn offer(&self, payload: Payload) -> Result<(), Refusal>;
+    /// Counts a payload the pipeline dropped for this exporter because its queue was full
+    /// while another exporter of the pipeline took it (the independence rule).
+    fn dropped_full(&self, items: u64);
+}
+
+/// The end of a pipeline: hands the payload to each exporter's queue.
+///
+/// Independence rule (DESIGN §3): when one exporter's queue is full and another exporter of
+/// the pipeline took the payload, the full one drops it and counts it; only when no exporter
+/// could take it is the payload refused (retryable), so nothing is lost silently and one slow
+/// backend never blocks another.
+pub(crate) struct ExporterFanout {
+    exporters: Vec<Arc<dyn ExporterQueue>>,
+}
+
+impl ExporterFanout {
+    pub(crate) fn new(exporters: Vec<Arc<dyn ExporterQueue>>) -> Self {
+        ExporterFanout { exporters }
+    }
+}
+
+impl Consumer for ExporterFanout {
+    fn consume(&self, payload: Payload) -> Result<(), Refusal> {
+        let items = payload.items();
+        if self.exporters.len() == 1 {
+            return self.exporters[0].offer(payload);
+        }
+        let mut full = Vec::new();
+        let mut taken = false;
+        let mut last_err = None;
+        for (i, e) in self.exporters.iter().enumerate() {
+            match e.offer(payload.clone()) {
+                Ok(()) => taken = true,
+                Err(err) => {
+                    full.push(i);
+                    last_err = Some(err);
+                }
+            }
+        }
+        if taken {
+            for i in full {
+                self.exporters[i].dropped_full(items);
+            }
+            Ok(())
+        } else {
+            Err(last_err.unwrap_or_else(|| Refusal::Retryable("no exporter".to_owned())))
+        }
+    }
+}
+
+/// Identifies one pipeline's chain for a signal.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct PipelineId {
+    pub(crate) name: String,
+    pub(crate) signal: Signal,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use parking_lot::Mutex;
+
+    struct Fake {
+        room: Mutex<usize>,
+        got: Mutex<u64>,
+        dropped: Mutex<u64>,
+    }
+
+    impl Fake {
+        fn new(room: usize) -> Arc<Fake> {
+            Arc::new(Fake {
+                room: Mutex::new(room),
+                got: Mutex::new(0),
+                dropped: Mutex::new(0),
+            })
+        }
+    }
+
+    impl ExporterQueue for Fake {
+        fn offer(&self, p: Payload) -> Result<(), Refusal> {
+            let mut room = self.room.lock();
+            if *room == 0 {
+                return Err(Refusal::Retryable("sending queue is full".into()));
+            }
+            *room -= 1;
+            *self.got.lock() += p.items();
+            Ok(())
+        }
+        fn dropped_full(&self, items: u64) {
+            *self.dropped.lock() += items;
+        }
+    }
+
+    fn payload() -> Payload {
+        let mut out = Vec::new();
+        crate::otlp::wire::put_nested(&mut out, 1, |rs| {
+            crate::otlp::wire::put_nested(rs, 2, |ss| {
+                for _ in 0..3 {
+                    crate::otlp::wire::put_nested(ss, 2, |_| {});
+                }
+            })
+        });
+        Payload::decode(Signal::Traces, bytes::Bytes::from(out)).unwrap()
+    }
+
+    #[test]
+    fn independence_rule() {
+        let a = Fake::new(1);
+        let b = Fake::new(5);
+        let fan = ExporterFanout::new(vec![a.clone(), b.clone()]);
+        fan.consume(payload()).unwrap();
+        fan.consume(payload()).unwrap();
+        // `a` was full the second time: it dropped and counted, `b` took both.
+        assert_eq!((*a.got.lock(), *a.dropped.lock()), (3, 3));
+        assert_eq!((*b.got.lock(), *b.dropped.lock()), (6, 0));
+        // Both full: refused, nothing counted as dropped.
+        let c = Fake::new(0);
+        let d = Fake::new(0);
+        let fan = ExporterFanout::new(vec![c.clone(), d.clone()]);
+        assert!(matches!(fan.consume(payload()), Err(Refusal::Retryable(_))));
+        assert_eq!(*c.dropped.lock() + *d.dropped.lock(), 0);
+    }
+
+    struct Count(Mutex<u64>, bool);
+    impl Consumer for Count {
+        fn consume(&self, p: Payload) -> Result<(), Refusal> {
+            if self.1 {
+                return Err(Refusal::Retryable("no".into()));
+            }
+            *self.0.lock() += p.items();
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn receiver_fanout_reaches_every_pipeline() {
+        let a = Arc::new(Count(Mutex::new(0), false));
+        let b = Arc::new(Count(Mutex::new(0), false));
+        let fan = ReceiverFanout::new(vec![a.clone(), b.clone()]);
+        fan.consume(payload()).unwrap();
+        assert_eq!((*a.0.lock(), *b.0.lock()), (3, 3));
+        let bad = Arc::new(Count(Mutex::new(0), true));
+        let fan = ReceiverFanout::new(vec![a.clone(), bad]);
+        assert!(fan.consume(payload()).is_err());
+    }
+}
