@@ -210,7 +210,11 @@ mod tests {
             let err = decompress(enc, &bomb, 1 << 20, &mut r).unwrap_err();
             assert_eq!(err, DecompressError::TooLarge(1 << 20), "{enc:?}");
             assert!(r.bytes() <= (1 << 20) + STEP + 1, "{enc:?}: reserved {}", r.bytes());
-            // A small budget refuses first.
+            // A small budget refuses first (snappy's block format states its size up front,
+            // so the cap catches it before any allocation).
+            if enc == Encoding::Snappy {
+                continue;
+            }
             let budget = Budget::new(200 << 10);
             let mut r = budget.try_reserve(0).unwrap();
             let err = decompress(enc, &bomb, 1 << 20, &mut r).unwrap_err();

@@ -16,13 +16,18 @@
 #[cfg(test)]
 extern crate self as collector_core;
 
+mod compression;
 pub mod config;
 mod error;
 pub mod exporters;
 pub mod extensions;
+pub mod memory;
 pub mod otlp;
+pub(crate) mod pipeline;
 pub mod processors;
 pub mod receivers;
+pub(crate) mod server;
+pub(crate) mod telemetry;
 
 pub use config::Config;
 pub use error::{Error, ErrorKind};

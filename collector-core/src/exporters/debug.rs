@@ -67,3 +67,65 @@ impl Validate for DebugConfig {
         p.nested("sending_queue", q);
     }
 }
+
+/// The debug exporter at run time: renders each payload and writes it to the collector's
+/// log (stderr) or to stdout, sampled per second as Go's zap sampler does.
+pub(crate) struct DebugExporter {
+    id: String,
+    verbosity: Verbosity,
+    use_internal_logger: bool,
+    initial: u64,
+    thereafter: u64,
+    window: parking_lot::Mutex<(std::time::Instant, u64)>,
+}
+
+impl DebugExporter {
+    pub(crate) fn new(id: &str, cfg: &DebugConfig) -> DebugExporter {
+        DebugExporter {
+            id: id.to_owned(),
+            verbosity: cfg.verbosity,
+            use_internal_logger: cfg.use_internal_logger,
+            initial: cfg.sampling_initial.max(0) as u64,
+            thereafter: cfg.sampling_thereafter.max(0) as u64,
+            window: parking_lot::Mutex::new((std::time::Instant::now(), 0)),
+        }
+    }
+
+    /// The first `initial` batches of each second are printed, then every `thereafter`-th.
+    fn sampled(&self) -> bool {
+        let mut w = self.window.lock();
+        let now = std::time::Instant::now();
+        if now.duration_since(w.0) >= std::time::Duration::from_secs(1) {
+            *w = (now, 0);
+        }
+        w.1 += 1;
+        let n = w.1;
+        n <= self.initial
+            || (self.thereafter > 0 && (n - self.initial).is_multiple_of(self.thereafter))
+    }
+}
+
+impl crate::exporters::Exporter for DebugExporter {
+    fn export<'a>(
+        &'a self,
+        payload: &'a crate::otlp::Payload,
+    ) -> crate::exporters::BoxFuture<'a, Result<(), crate::exporters::ExportError>> {
+        if self.sampled() {
+            let r = crate::exporters::debug_format::render(payload, self.verbosity);
+            if self.use_internal_logger {
+                tracing::info!(exporter = %self.id, "{}", r.summary);
+                if let Some(d) = r.detail {
+                    tracing::info!(exporter = %self.id, "{}", d.trim_end());
+                }
+            } else {
+                use std::io::Write as _;
+                let mut out = std::io::stdout().lock();
+                let _ = writeln!(out, "{}", r.summary);
+                if let Some(d) = r.detail {
+                    let _ = write!(out, "{d}");
+                }
+            }
+        }
+        Box::pin(async { Ok(()) })
+    }
+}

@@ -149,3 +149,154 @@ impl QueueConfig {
         }
     }
 }
+
+/// The runtime queue: bounded by `capacity` in `sizer` units, lock-light (one short critical
+/// section per push or pop), with a wake-up for the consumers.
+pub(crate) struct Queue {
+    state: parking_lot::Mutex<QueueState>,
+    ready: tokio::sync::Notify,
+    capacity: u64,
+    sizer: Sizer,
+}
+
+struct QueueState {
+    items: std::collections::VecDeque<crate::otlp::Payload>,
+    size: u64,
+    closed: bool,
+}
+
+impl Queue {
+    pub(crate) fn new(capacity: u64, sizer: Sizer) -> Queue {
+        Queue {
+            state: parking_lot::Mutex::new(QueueState {
+                items: std::collections::VecDeque::new(),
+                size: 0,
+                closed: false,
+            }),
+            ready: tokio::sync::Notify::new(),
+            capacity,
+            sizer,
+        }
+    }
+
+    fn units(&self, p: &crate::otlp::Payload) -> u64 {
+        match self.sizer {
+            Sizer::Requests => 1,
+            Sizer::Items => p.items(),
+            Sizer::Bytes => p.encoded_len() as u64,
+        }
+    }
+
+    /// Adds `p`, or gives it back when the queue is full or closed.
+    pub(crate) fn try_push(
+        &self,
+        p: crate::otlp::Payload,
+    ) -> Result<(), crate::otlp::Payload> {
+        let units = self.units(&p);
+        {
+            let mut s = self.state.lock();
+            // A single item larger than the whole queue still fits an empty queue, so it
+            // is not refused forever.
+            if s.closed || (s.size + units > self.capacity && !s.items.is_empty()) {
+                return Err(p);
+            }
+            s.size += units;
+            s.items.push_back(p);
+        }
+        self.ready.notify_one();
+        Ok(())
+    }
+
+    /// The next payload; `None` once the queue is closed and empty.
+    pub(crate) async fn pop(&self) -> Option<crate::otlp::Payload> {
+        loop {
+            let notified = self.ready.notified();
+            {
+                let mut s = self.state.lock();
+                if let Some(p) = s.items.pop_front() {
+                    s.size -= self.units(&p);
+                    let more = !s.items.is_empty();
+                    drop(s);
+                    if more {
+                        // Keep the other consumers going.
+                        self.ready.notify_one();
+                    }
+                    return Some(p);
+                }
+                if s.closed {
+                    return None;
+                }
+            }
+            notified.await;
+        }
+    }
+
+    /// Refuses new items; consumers drain what is queued, then see `None`.
+    pub(crate) fn close(&self) {
+        self.state.lock().closed = true;
+        self.ready.notify_waiters();
+    }
+
+    /// Takes everything still queued (at the shutdown deadline).
+    pub(crate) fn drain(&self) -> Vec<crate::otlp::Payload> {
+        let mut s = self.state.lock();
+        s.size = 0;
+        s.items.drain(..).collect()
+    }
+
+    /// Current size in sizer units.
+    pub(crate) fn size(&self) -> u64 {
+        self.state.lock().size
+    }
+
+    /// Capacity in sizer units.
+    pub(crate) fn capacity(&self) -> u64 {
+        self.capacity
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Signal;
+    use crate::otlp::Payload;
+
+    fn payload(spans: usize) -> Payload {
+        let mut out = Vec::new();
+        crate::otlp::wire::put_nested(&mut out, 1, |rs| {
+            crate::otlp::wire::put_nested(rs, 2, |ss| {
+                for _ in 0..spans {
+                    crate::otlp::wire::put_nested(ss, 2, |_| {});
+                }
+            })
+        });
+        Payload::decode(Signal::Traces, bytes::Bytes::from(out)).unwrap()
+    }
+
+    #[tokio::test]
+    async fn bounded_by_sizer_and_drained_after_close() {
+        let q = Queue::new(5, Sizer::Items);
+        q.try_push(payload(3)).unwrap();
+        assert!(q.try_push(payload(3)).is_err());
+        q.try_push(payload(2)).unwrap();
+        assert_eq!(q.size(), 5);
+        q.close();
+        assert!(q.try_push(payload(1)).is_err());
+        assert_eq!(q.pop().await.unwrap().items(), 3);
+        assert_eq!(q.pop().await.unwrap().items(), 2);
+        assert!(q.pop().await.is_none());
+        // An item larger than the queue fits an empty queue.
+        let q = Queue::new(1, Sizer::Items);
+        q.try_push(payload(4)).unwrap();
+    }
+
+    #[tokio::test]
+    async fn consumers_wake_up() {
+        let q = std::sync::Arc::new(Queue::new(10, Sizer::Requests));
+        let q2 = q.clone();
+        let t = tokio::spawn(async move { q2.pop().await.map(|p| p.items()) });
+        tokio::task::yield_now().await;
+        q.try_push(payload(7)).unwrap();
+        assert_eq!(t.await.unwrap(), Some(7));
+    }
+}

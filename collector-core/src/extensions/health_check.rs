@@ -81,3 +81,133 @@ impl Validate for HealthCheckConfig {
         p.0.extend(inner.0);
     }
 }
+
+/// Readiness shared with the collector: the extension answers 200 only while ready.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Health {
+    inner: std::sync::Arc<parking_lot::Mutex<Option<std::time::SystemTime>>>,
+    started: std::sync::Arc<std::sync::OnceLock<std::time::Instant>>,
+}
+
+impl Health {
+    /// Marks the collector ready (every pipeline running).
+    pub(crate) fn set_ready(&self) {
+        *self.inner.lock() = Some(std::time::SystemTime::now());
+        let _ = self.started.set(std::time::Instant::now());
+        tracing::info!(status = "ready", "Health Check state change");
+    }
+
+    /// Marks it not ready (starting or stopping).
+    pub(crate) fn set_unavailable(&self) {
+        if self.inner.lock().take().is_some() {
+            tracing::info!(status = "unavailable", "Health Check state change");
+        }
+    }
+
+    /// When it became ready, if it is.
+    pub(crate) fn ready_since(&self) -> Option<std::time::SystemTime> {
+        *self.inner.lock()
+    }
+}
+
+/// RFC 3339 UTC with nanoseconds, as Go's `time.Time` marshals.
+fn rfc3339(t: std::time::SystemTime) -> String {
+    let d = t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let secs = d.as_secs() as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Howard Hinnant's civil-from-days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:09}Z",
+        rem / 3600,
+        (rem / 60) % 60,
+        rem % 60,
+        d.subsec_nanos()
+    )
+}
+
+/// Starts the health endpoint.
+pub(crate) fn start(
+    cfg: &HealthCheckConfig,
+    health: Health,
+) -> std::io::Result<crate::server::ServerHandle> {
+    use bytes::Bytes;
+    use http::{Response, StatusCode, header};
+    use http_body_util::Full;
+
+    if cfg.tls.is_some() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::Unsupported,
+            "TLS on the health check is not supported yet",
+        ));
+    }
+    let listeners = crate::server::bind(&cfg.endpoint)?;
+    let path = cfg.path.clone();
+    let bodies = cfg.response_body.clone();
+    crate::server::serve(listeners, crate::server::ServeOptions::default(), move |req| {
+        let health = health.clone();
+        let path = path.clone();
+        let bodies = bodies.clone();
+        async move {
+            if req.uri().path() != path {
+                let mut r = Response::new(Full::new(Bytes::from_static(b"404 page not found\n")));
+                *r.status_mut() = StatusCode::NOT_FOUND;
+                return r;
+            }
+            let (status, body) = match (health.ready_since(), &bodies) {
+                (Some(_), Some(b)) if !b.healthy.is_empty() => (StatusCode::OK, b.healthy.clone()),
+                (None, Some(b)) if !b.unhealthy.is_empty() => {
+                    (StatusCode::SERVICE_UNAVAILABLE, b.unhealthy.clone())
+                }
+                (Some(since), _) => {
+                    let up = health.started.get().map(|s| s.elapsed()).unwrap_or_default();
+                    (
+                        StatusCode::OK,
+                        serde_json::json!({
+                            "status": "Server available",
+                            "upSince": rfc3339(since),
+                            "uptime": crate::config::Duration::from(up).to_string(),
+                        })
+                        .to_string(),
+                    )
+                }
+                (None, _) => (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    serde_json::json!({
+                        "status": "Server not available",
+                        "upSince": "0001-01-01T00:00:00Z",
+                        "uptime": "",
+                    })
+                    .to_string(),
+                ),
+            };
+            let mut r = Response::new(Full::new(Bytes::from(body)));
+            *r.status_mut() = status;
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                http::HeaderValue::from_static("application/json"),
+            );
+            r
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_utc() {
+        let t = std::time::UNIX_EPOCH + std::time::Duration::new(1_764_115_200, 5);
+        assert_eq!(rfc3339(t), "2025-11-26T00:00:00.000000005Z");
+        assert_eq!(rfc3339(std::time::UNIX_EPOCH), "1970-01-01T00:00:00.000000000Z");
+    }
+}

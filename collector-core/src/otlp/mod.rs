@@ -32,7 +32,7 @@ mod view;
 pub(crate) mod wire;
 
 pub use edit::{Attributes, Value};
-pub use payload::{Entry, Payload};
+pub use payload::{Entry, Metadata, Payload};
 pub use view::{
     AnyValueView, ArrayView, DataPointView, EventView, KeyValueListView, KeyValueView, LinkView,
     LogRecordView, MetricKind, MetricView, ResourceView, ScopeView, SpanView,

@@ -93,6 +93,36 @@ impl Entry {
     }
 }
 
+/// Client metadata a receiver kept (`include_metadata`): request headers or gRPC metadata,
+/// keys lower-cased, in arrival order. Used by batch `metadata_keys` and `from_context`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Metadata(Vec<(String, String)>);
+
+impl Metadata {
+    /// Metadata from `(key, value)` pairs; keys are lower-cased.
+    pub fn new(pairs: impl IntoIterator<Item = (String, String)>) -> Metadata {
+        Metadata(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (k.to_ascii_lowercase(), v))
+                .collect(),
+        )
+    }
+
+    /// Every value of `key` (case-insensitive), in order.
+    pub fn get<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.0
+            .iter()
+            .filter(move |(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// True when there is nothing.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 /// A validated OTLP export request of one signal, held as slices of its original bytes.
 ///
 /// Cloning a payload clones reference counts, not data. Splitting, appending and resource
@@ -102,6 +132,7 @@ pub struct Payload {
     signal: Signal,
     entries: Vec<Entry>,
     items: u64,
+    metadata: Option<std::sync::Arc<Metadata>>,
     /// Bytes of the buffers the entries keep alive, as far as this payload knows: the
     /// received buffer for a decoded payload. Splits keep the figure of the whole, so a
     /// small remainder of a large buffer shows as sparse and [`compact`](Self::compact)
@@ -116,6 +147,7 @@ impl Payload {
             signal,
             entries: Vec::new(),
             items: 0,
+            metadata: None,
             retained: 0,
         }
     }
@@ -140,6 +172,7 @@ impl Payload {
             signal,
             entries,
             items,
+            metadata: None,
             retained: bytes.len(),
         })
     }
@@ -147,6 +180,17 @@ impl Payload {
     /// The signal of this payload.
     pub fn signal(&self) -> Signal {
         self.signal
+    }
+
+    /// The client metadata kept by the receiver, if any.
+    pub fn metadata(&self) -> Option<&Metadata> {
+        self.metadata.as_deref()
+    }
+
+    /// Attaches client metadata.
+    pub fn with_metadata(mut self, metadata: std::sync::Arc<Metadata>) -> Payload {
+        self.metadata = Some(metadata);
+        self
     }
 
     /// Spans, log records or metric data points (the Go collector's `DataPointCount`).
@@ -242,6 +286,9 @@ impl Payload {
         );
         self.items += other.items;
         self.retained += other.retained;
+        if self.metadata.is_none() {
+            self.metadata = other.metadata;
+        }
         self.entries.extend(other.entries);
     }
 
@@ -281,6 +328,7 @@ impl Payload {
             signal: self.signal,
             entries: front,
             items: taken,
+            metadata: self.metadata.clone(),
             retained: self.retained,
         }
     }
@@ -337,6 +385,17 @@ impl Payload {
     pub fn from_json(signal: Signal, json: &[u8]) -> Result<Payload, Error> {
         let bytes = Bytes::from(super::json::json_to_proto(signal, json)?);
         Payload::decode(signal, bytes)
+    }
+
+    /// As [`from_json`](Self::from_json), with the protobuf buffer accounted on `budget`.
+    pub(crate) fn from_json_accounted(
+        signal: Signal,
+        json: &[u8],
+        budget: &crate::memory::Budget,
+    ) -> Result<Payload, Error> {
+        let proto = super::json::json_to_proto(signal, json)?;
+        let reservation = budget.force_reserve(proto.len());
+        Payload::decode(signal, crate::memory::accounted(proto, reservation))
     }
 
     /// The payload as an OTLP/JSON export request (lowerCamelCase keys, 64-bit integers as

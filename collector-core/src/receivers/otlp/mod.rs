@@ -65,3 +65,226 @@ impl Validate for OtlpReceiverConfig {
         }
     }
 }
+
+pub(crate) mod grpc;
+pub(crate) mod http;
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use crate::Signal;
+use crate::memory::Budget;
+use crate::otlp::{Metadata, Payload};
+use crate::pipeline::{Consumer, Refusal};
+use crate::telemetry::{Counter, Registry};
+
+/// How a request ended, for the answer and the metrics.
+#[derive(Debug)]
+pub(crate) enum Outcome {
+    /// Taken by every pipeline; the item count.
+    Accepted(u64),
+    /// Malformed: gRPC `INVALID_ARGUMENT`, HTTP 400.
+    Invalid(String),
+    /// Over budget or queues full: gRPC `UNAVAILABLE`, HTTP 503.
+    Refused(String),
+    /// A pipeline can never take it: gRPC `INTERNAL`, HTTP 500.
+    Failed(String),
+}
+
+/// Per signal and transport counters, resolved once.
+struct SignalMetrics {
+    accepted: Counter,
+    refused: Counter,
+    failed: Counter,
+    requests_success: Counter,
+    requests_refused: Counter,
+    requests_failure: Counter,
+}
+
+impl SignalMetrics {
+    fn new(registry: &Registry, id: &str, transport: &str, signal: Signal) -> SignalMetrics {
+        let labels = [("receiver", id), ("transport", transport)];
+        let item = signal.item_name();
+        let c = |what: &str, help: &str| {
+            registry.counter(&format!("otelcol_receiver_{what}_{item}"), help, &labels)
+        };
+        let req = |outcome: &str| {
+            registry.counter(
+                "otelcol_receiver_requests",
+                "Requests received, by outcome (refusals decided before a body is read have no item count).",
+                &[("receiver", id), ("transport", transport), ("outcome", outcome)],
+            )
+        };
+        SignalMetrics {
+            accepted: c("accepted", "Number of items successfully pushed into the pipeline."),
+            refused: c("refused", "Number of items that could not be pushed into the pipeline."),
+            failed: c("failed", "Number of items that were not accepted because of an internal failure."),
+            requests_success: req("success"),
+            requests_refused: req("refused"),
+            requests_failure: req("failure"),
+        }
+    }
+}
+
+/// What the gRPC and HTTP servers of one receiver share: the pipelines per signal, the
+/// budget, and the metrics.
+pub(crate) struct ReceiverCore {
+    consumers: [Option<Arc<dyn Consumer>>; 3],
+    pub(crate) budget: Budget,
+    metrics: [SignalMetrics; 3],
+}
+
+fn index(signal: Signal) -> usize {
+    match signal {
+        Signal::Traces => 0,
+        Signal::Metrics => 1,
+        Signal::Logs => 2,
+    }
+}
+
+impl ReceiverCore {
+    pub(crate) fn new(
+        id: &str,
+        transport: &str,
+        consumers: [Option<Arc<dyn Consumer>>; 3],
+        budget: Budget,
+        registry: &Registry,
+    ) -> ReceiverCore {
+        ReceiverCore {
+            consumers,
+            budget,
+            metrics: Signal::ALL.map(|s| SignalMetrics::new(registry, id, transport, s)),
+        }
+    }
+
+    /// Whether some pipeline takes `signal` from this receiver.
+    pub(crate) fn serves(&self, signal: Signal) -> bool {
+        self.consumers[index(signal)].is_some()
+    }
+
+    /// A refusal decided before the body was read (no item count is known).
+    pub(crate) fn refused_early(&self, signal: Signal) {
+        self.metrics[index(signal)].requests_refused.add(1);
+    }
+
+    /// A request whose body could not be read or decoded.
+    pub(crate) fn failed_early(&self, signal: Signal) {
+        self.metrics[index(signal)].requests_failure.add(1);
+    }
+
+    /// Validates `body` (accounted on the budget) and hands it to the pipelines.
+    pub(crate) fn receive(
+        &self,
+        signal: Signal,
+        body: Bytes,
+        json: bool,
+        metadata: Option<Arc<Metadata>>,
+    ) -> Outcome {
+        let m = &self.metrics[index(signal)];
+        let decoded = if json {
+            Payload::from_json_accounted(signal, &body, &self.budget)
+        } else {
+            Payload::decode(signal, body)
+        };
+        let mut payload = match decoded {
+            Ok(p) => p,
+            Err(e) => {
+                m.requests_failure.add(1);
+                return Outcome::Invalid(e.message().to_owned());
+            }
+        };
+        let items = payload.items();
+        if items == 0 {
+            // An empty request succeeds without reaching the pipeline, as in Go.
+            m.requests_success.add(1);
+            return Outcome::Accepted(0);
+        }
+        if let Some(md) = metadata {
+            payload = payload.with_metadata(md);
+        }
+        let Some(consumer) = &self.consumers[index(signal)] else {
+            m.requests_failure.add(1);
+            return Outcome::Failed(format!("no pipeline takes {signal}"));
+        };
+        match consumer.consume(payload) {
+            Ok(()) => {
+                m.accepted.add(items);
+                m.requests_success.add(1);
+                Outcome::Accepted(items)
+            }
+            Err(Refusal::Retryable(msg)) => {
+                m.refused.add(items);
+                m.requests_refused.add(1);
+                Outcome::Refused(msg)
+            }
+            Err(Refusal::Permanent(msg)) => {
+                m.failed.add(items);
+                m.requests_failure.add(1);
+                Outcome::Failed(msg)
+            }
+        }
+    }
+}
+
+/// Encodes a `google.rpc.Status` (code = 1, message = 2).
+pub(crate) fn status_proto(code: i32, message: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(message.len() + 8);
+    if code != 0 {
+        crate::otlp::wire::put_key(&mut out, 1, crate::otlp::wire::WireType::Varint);
+        crate::otlp::wire::put_varint(&mut out, code as i64 as u64);
+    }
+    if !message.is_empty() {
+        crate::otlp::wire::put_len_field(&mut out, 2, message.as_bytes());
+    }
+    out
+}
+
+/// A running OTLP receiver: its gRPC and HTTP servers.
+pub(crate) struct OtlpReceiver {
+    servers: Vec<crate::server::ServerHandle>,
+}
+
+impl OtlpReceiver {
+    /// Binds and serves the configured protocols.
+    pub(crate) fn start(
+        id: &str,
+        config: &OtlpReceiverConfig,
+        consumers: [Option<Arc<dyn Consumer>>; 3],
+        budget: &Budget,
+        registry: &Registry,
+    ) -> Result<OtlpReceiver, crate::Error> {
+        let mut servers = Vec::new();
+        let io_err = |endpoint: &str, e: std::io::Error| {
+            crate::Error::with_source(
+                crate::ErrorKind::Io,
+                format!("receiver {id}: cannot listen on {endpoint}: {e}"),
+                e,
+            )
+        };
+        if let Some(g) = &config.protocols.grpc {
+            let core = Arc::new(ReceiverCore::new(id, "grpc", consumers.clone(), budget.clone(), registry));
+            servers.push(grpc::start(g, core).map_err(|e| io_err(&g.endpoint, e))?);
+        }
+        if let Some(h) = &config.protocols.http {
+            let core = Arc::new(ReceiverCore::new(id, "http", consumers, budget.clone(), registry));
+            servers.push(http::start(h, core).map_err(|e| io_err(&h.endpoint, e))?);
+        }
+        Ok(OtlpReceiver { servers })
+    }
+
+    /// The bound addresses (gRPC first).
+    pub(crate) fn local_addrs(&self) -> Vec<std::net::SocketAddr> {
+        self.servers
+            .iter()
+            .flat_map(|s| s.local_addrs.iter().copied())
+            .collect()
+    }
+
+    /// Stops accepting and lets in-flight requests finish within `grace`.
+    pub(crate) async fn shutdown(self, grace: std::time::Duration) {
+        for s in self.servers {
+            s.shutdown(grace).await;
+        }
+    }
+}

@@ -1,0 +1,338 @@
+//! [`Collector`]: builds the pipelines of a [`Config`], starts them in the Go collector's
+//! order, and shuts them down within a deadline.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+
+use crate::config::component::ComponentConfig;
+use crate::config::{Component, Config};
+use crate::exporters::{self, ExporterRuntime, Tally};
+use crate::extensions::health_check::{self, Health};
+use crate::memory::{Budget, DEFAULT_BUDGET_BYTES};
+use crate::pipeline::{Consumer, ExporterFanout, ExporterQueue, ReceiverFanout};
+use crate::receivers::otlp::OtlpReceiver;
+use crate::server::ServerHandle;
+use crate::telemetry::{self, Registry};
+use crate::{Error, ErrorKind, Signal};
+
+/// A collector built from a configuration, ready to start.
+#[derive(Debug)]
+pub struct Collector {
+    config: Config,
+    budget_bytes: usize,
+    embedded: bool,
+}
+
+/// What a shutdown delivered and dropped.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ShutdownReport {
+    /// Items exporters delivered during the collector's life.
+    pub delivered_items: u64,
+    /// Items dropped: permanent export failures, exhausted retries, full queues of one
+    /// exporter while another took the data, and what the shutdown deadline cut off.
+    pub dropped_items: u64,
+}
+
+struct Running {
+    health: Health,
+    receivers: Mutex<Vec<(String, OtlpReceiver)>>,
+    exporters: Vec<Arc<ExporterRuntime>>,
+    servers: Mutex<Vec<ServerHandle>>,
+    tally: Arc<Tally>,
+    registry: Registry,
+    budget: Budget,
+    listen: Vec<(String, SocketAddr)>,
+    stopped: Mutex<Option<ShutdownReport>>,
+}
+
+/// A running collector. Cloning gives another handle to the same collector.
+#[derive(Clone)]
+pub struct CollectorHandle {
+    inner: Arc<Running>,
+}
+
+impl std::fmt::Debug for CollectorHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CollectorHandle")
+            .field("listen", &self.inner.listen)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Collector {
+    /// A collector for `config`, with the default memory budget.
+    pub fn new(config: Config) -> Collector {
+        Collector {
+            config,
+            budget_bytes: DEFAULT_BUDGET_BYTES,
+            embedded: false,
+        }
+    }
+
+    /// The memory budget for telemetry in flight (bytes).
+    pub fn memory_budget(mut self, bytes: usize) -> Collector {
+        self.budget_bytes = bytes;
+        self
+    }
+
+    /// An embedded collector opens no listener the configuration does not ask for: its own
+    /// metrics endpoint is served only when `service::telemetry::metrics` names one.
+    pub fn embedded(mut self) -> Collector {
+        self.embedded = true;
+        self
+    }
+
+    /// Starts extensions, exporters, processors and receivers, in that order; ports are
+    /// bound when this returns. Must run inside a tokio runtime.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Config`] when a component type cannot run yet, [`ErrorKind::Io`] when a
+    /// port cannot be bound. Anything started before the failure is stopped again.
+    pub async fn start(self) -> Result<CollectorHandle, Error> {
+        let unbuilt = self.config.unbuilt();
+        if !unbuilt.is_empty() {
+            return Err(Error::new(ErrorKind::Config, unbuilt.join("\n")));
+        }
+        let started = Instant::now();
+        tracing::info!(version = env!("CARGO_PKG_VERSION"), "Starting collector...");
+        let registry = Registry::default();
+        telemetry::register_process_metrics(&registry, started);
+        let budget = Budget::new(self.budget_bytes);
+        let b = budget.clone();
+        registry.gauge_fn(
+            "otelcol_memory_budget_used",
+            "Payload bytes held by the collector [By]",
+            &[],
+            move || b.used() as f64,
+        );
+        let tally = Arc::new(Tally::default());
+        let health = Health::default();
+        let mut servers = Vec::new();
+        let mut listen = Vec::new();
+        let cfg = &self.config;
+
+        // Extensions.
+        tracing::info!("Starting extensions...");
+        for id in &cfg.service.extensions {
+            let Some(c) = cfg.extensions.iter().find(|c| c.id.to_string() == *id) else {
+                continue;
+            };
+            tracing::info!(kind = "extension", name = %id, "Extension is starting...");
+            if let ComponentConfig::HealthCheck(h) = &c.config {
+                let s = health_check::start(h, health.clone()).map_err(|e| {
+                    io_error(&format!("extension {id}: cannot listen on {}", h.endpoint), e)
+                })?;
+                listen.extend(s.local_addrs.iter().map(|a| (id.clone(), *a)));
+                servers.push(s);
+            }
+            tracing::info!(kind = "extension", name = %id, "Extension started.");
+        }
+
+        // Exporters: one instance per (id, signal), as in Go.
+        let mut exporters: HashMap<(String, Signal), Arc<ExporterRuntime>> = HashMap::new();
+        let mut pipelines: HashMap<String, (Signal, Arc<dyn Consumer>)> = HashMap::new();
+        for (pid, p) in &cfg.service.pipelines {
+            let signal = pipeline_signal(pid);
+            let mut queues: Vec<Arc<dyn ExporterQueue>> = Vec::new();
+            for eid in &p.exporters {
+                let key = (eid.clone(), signal);
+                let rt = match exporters.get(&key) {
+                    Some(rt) => rt.clone(),
+                    None => {
+                        let c = find(&cfg.exporters, eid)?;
+                        let rt = build_exporter(c, signal, &registry, tally.clone())?;
+                        exporters.insert(key, rt.clone());
+                        rt
+                    }
+                };
+                queues.push(rt);
+            }
+            let chain: Arc<dyn Consumer> = Arc::new(ExporterFanout::new(queues));
+            // Processors wrap the chain from the last one back (none has a runtime yet,
+            // so `unbuilt` refused configurations that list any).
+            pipelines.insert(pid.clone(), (signal, chain));
+        }
+        let exporters: Vec<Arc<ExporterRuntime>> = exporters.into_values().collect();
+        for e in &exporters {
+            e.start();
+        }
+
+        // Receivers: one instance per id, feeding every pipeline that names it.
+        let mut receivers = Vec::new();
+        for c in &cfg.receivers {
+            let id = c.id.to_string();
+            let mut consumers: [Option<Arc<dyn Consumer>>; 3] = [None, None, None];
+            for (i, signal) in Signal::ALL.iter().enumerate() {
+                let targets: Vec<Arc<dyn Consumer>> = cfg
+                    .service
+                    .pipelines
+                    .iter()
+                    .filter(|(_, p)| p.receivers.contains(&id))
+                    .filter_map(|(pid, _)| pipelines.get(pid))
+                    .filter(|(s, _)| s == signal)
+                    .map(|(_, chain)| chain.clone())
+                    .collect();
+                if !targets.is_empty() {
+                    consumers[i] = Some(Arc::new(ReceiverFanout::new(targets)));
+                }
+            }
+            if consumers.iter().all(Option::is_none) {
+                continue;
+            }
+            if let ComponentConfig::OtlpReceiver(r) = &c.config {
+                match OtlpReceiver::start(&id, r, consumers, &budget, &registry) {
+                    Ok(rx) => {
+                        listen.extend(rx.local_addrs().into_iter().map(|a| (id.clone(), a)));
+                        receivers.push((id, rx));
+                    }
+                    Err(e) => {
+                        for (_, rx) in receivers {
+                            rx.shutdown(Duration::ZERO).await;
+                        }
+                        for s in servers {
+                            s.shutdown(Duration::ZERO).await;
+                        }
+                        return Err(e);
+                    }
+                }
+            }
+        }
+
+        // Own metrics.
+        let metrics = &cfg.service.telemetry.metrics;
+        let explicit = metrics.readers.is_some() || metrics.address.is_some();
+        if let Some(endpoint) = metrics.endpoint().filter(|_| explicit || !self.embedded) {
+            let s = telemetry::server::start(&endpoint, registry.clone())
+                .map_err(|e| io_error(&format!("telemetry: cannot listen on {endpoint}"), e))?;
+            listen.extend(s.local_addrs.iter().map(|a| ("telemetry".to_owned(), *a)));
+            servers.push(s);
+        }
+
+        health.set_ready();
+        tracing::info!(
+            startup = ?started.elapsed(),
+            "Everything is ready. Begin running and processing data."
+        );
+        Ok(CollectorHandle {
+            inner: Arc::new(Running {
+                health,
+                receivers: Mutex::new(receivers),
+                exporters,
+                servers: Mutex::new(servers),
+                tally,
+                registry,
+                budget,
+                listen,
+                stopped: Mutex::new(None),
+            }),
+        })
+    }
+}
+
+fn io_error(what: &str, e: std::io::Error) -> Error {
+    Error::with_source(ErrorKind::Io, format!("{what}: {e}"), e)
+}
+
+fn pipeline_signal(id: &str) -> Signal {
+    match id.split('/').next() {
+        Some("metrics") => Signal::Metrics,
+        Some("logs") => Signal::Logs,
+        _ => Signal::Traces,
+    }
+}
+
+fn find<'a>(list: &'a [Component], id: &str) -> Result<&'a Component, Error> {
+    list.iter()
+        .find(|c| c.id.to_string() == id)
+        .ok_or_else(|| Error::new(ErrorKind::Internal, format!("component {id} vanished")))
+}
+
+fn build_exporter(
+    c: &Component,
+    signal: Signal,
+    registry: &Registry,
+    tally: Arc<Tally>,
+) -> Result<Arc<ExporterRuntime>, Error> {
+    let id = c.id.to_string();
+    match &c.config {
+        ComponentConfig::Debug(d) => Ok(ExporterRuntime::new(
+            &id,
+            signal,
+            Arc::new(exporters::debug::DebugExporter::new(&id, d)),
+            &d.sending_queue,
+            &exporters::retry::RetryConfig {
+                enabled: false,
+                ..Default::default()
+            },
+            registry,
+            tally,
+        )),
+        _ => Err(Error::new(
+            ErrorKind::Config,
+            format!("exporter {id}: not built yet"),
+        )),
+    }
+}
+
+impl CollectorHandle {
+    /// True while every pipeline runs (what the health check reports).
+    pub fn is_ready(&self) -> bool {
+        self.inner.health.ready_since().is_some()
+    }
+
+    /// The addresses bound, by component id (`telemetry` for the metrics endpoint).
+    pub fn listen_addrs(&self) -> Vec<(String, SocketAddr)> {
+        self.inner.listen.clone()
+    }
+
+    /// Payload bytes currently held (the memory budget in use).
+    pub fn memory_in_use(&self) -> usize {
+        self.inner.budget.used()
+    }
+
+    /// The collector's own metrics in the Prometheus text format.
+    pub fn metrics_text(&self) -> String {
+        self.inner.registry.render()
+    }
+
+    /// Stops the collector: health goes unavailable, receivers stop accepting and finish
+    /// in-flight requests, exporters give queued data one attempt each; whatever is not
+    /// delivered within `timeout` is counted as dropped. A second call returns the first
+    /// call's report.
+    pub async fn shutdown(&self, timeout: Duration) -> ShutdownReport {
+        if let Some(r) = *self.inner.stopped.lock() {
+            return r;
+        }
+        let deadline = Instant::now() + timeout;
+        tracing::info!("Starting shutdown...");
+        self.inner.health.set_unavailable();
+        let receivers: Vec<_> = std::mem::take(&mut *self.inner.receivers.lock());
+        for (_, r) in receivers {
+            r.shutdown(deadline.saturating_duration_since(Instant::now())).await;
+        }
+        for e in &self.inner.exporters {
+            e.shutdown(deadline).await;
+        }
+        tracing::info!("Stopping extensions...");
+        let servers: Vec<_> = std::mem::take(&mut *self.inner.servers.lock());
+        for s in servers {
+            s.shutdown(Duration::from_millis(100)).await;
+        }
+        let report = ShutdownReport {
+            delivered_items: self.inner.tally.delivered.get(),
+            dropped_items: self.inner.tally.dropped.get(),
+        };
+        *self.inner.stopped.lock() = Some(report);
+        tracing::info!(
+            delivered_items = report.delivered_items,
+            dropped_items = report.dropped_items,
+            "Shutdown complete."
+        );
+        report
+    }
+}
