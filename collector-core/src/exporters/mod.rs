@@ -1,6 +1,7 @@
 //! Exporters: where payloads leave.
 
 pub mod debug;
+pub(crate) mod debug_format;
 pub mod file;
 pub mod otlp;
 pub mod queue;
