@@ -6,6 +6,7 @@
 //! queue ([`ExporterQueue`]), so a slow backend never blocks a receiver or another exporter.
 
 pub mod debug;
+pub(crate) mod debug_format;
 pub mod file;
 pub mod otlp;
 pub mod queue;

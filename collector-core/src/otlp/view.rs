@@ -374,7 +374,7 @@ impl<'a> ScopeView<'a> {
     /// The instrumentation scope's attributes.
     pub fn attributes(&self) -> impl Iterator<Item = KeyValueView<'a>> + 'a {
         let s = self.scope();
-        attributes_iter!(s, 1)
+        attributes_iter!(s, 3)
     }
 
     /// The scope entry's `schema_url`.
