@@ -3,7 +3,11 @@
 
 use std::process::ExitCode;
 
+mod healthcheck;
+mod logging;
+
 use clap::{Args, Parser, Subcommand};
+use collector_core::Collector;
 use collector_core::config::{Duration, Loader};
 
 /// The configuration used when no `--config` is given.
@@ -55,6 +59,13 @@ enum Command {
     /// Configuration utilities.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Ask a running collector's health_check extension; exit 0 only on 200 (for container
+    /// health checks in images without a shell).
+    Healthcheck {
+        /// The health endpoint.
+        #[arg(long, default_value = "http://127.0.0.1:13133/")]
+        endpoint: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -81,6 +92,7 @@ const LONG_FLAGS: &[&str] = &[
     "memory-budget-mib",
     "version",
     "help",
+    "endpoint",
 ];
 
 fn normalize_args(args: impl IntoIterator<Item = String>) -> Vec<String> {
@@ -169,6 +181,7 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Some(Command::Healthcheck { endpoint }) => healthcheck::check(&endpoint),
         None => run(&cli),
     }
 }
@@ -196,14 +209,68 @@ fn run(cli: &Cli) -> ExitCode {
         Ok(cfg) => cfg,
         Err(code) => return code,
     };
-    let unbuilt = cfg.unbuilt();
-    if !unbuilt.is_empty() {
-        eprintln!("cannot run this configuration yet:");
-        for u in unbuilt {
-            eprintln!("  {u}");
+    logging::init(cfg.log_level(), cfg.log_encoding());
+    raise_open_file_limit();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("collector")
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
         }
-        return ExitCode::FAILURE;
+    };
+    let shutdown_timeout = cli.shutdown_timeout.to_std();
+    let budget = cli.memory_budget_mib;
+    runtime.block_on(async move {
+        let mut collector = Collector::new(cfg);
+        if let Some(mib) = budget {
+            collector = collector.memory_budget((mib as usize) << 20);
+        }
+        let handle = match collector.start().await {
+            Ok(h) => h,
+            Err(e) => {
+                tracing::error!(error = %e, "collector server run finished with error");
+                return ExitCode::FAILURE;
+            }
+        };
+        let signal = wait_for_signal().await;
+        tracing::info!(signal, "Received signal from OS");
+        handle.shutdown(shutdown_timeout).await;
+        ExitCode::SUCCESS
+    })
+}
+
+/// Waits for SIGTERM (what ECS sends) or SIGINT.
+async fn wait_for_signal() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        // Without signal handlers the process can only be killed; wait forever.
+        std::future::pending::<()>().await;
+        return "none";
+    };
+    tokio::select! {
+        _ = term.recv() => "terminated",
+        _ = int.recv() => "interrupt",
     }
-    let _ = (cli.shutdown_timeout, cli.memory_budget_mib);
-    ExitCode::SUCCESS
+}
+
+/// Raises the soft open-file limit to the hard limit: every client connection is a file.
+fn raise_open_file_limit() {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
+            lim.rlim_cur = lim.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        }
+    }
 }

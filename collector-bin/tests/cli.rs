@@ -7,7 +7,8 @@ use std::process::{Command, Output};
 
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_collector"));
-    c.env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());
+    c.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
     c
 }
 
@@ -100,7 +101,10 @@ fn print_config_redacts_secrets() {
         .unwrap();
     let (out, err) = text(&o);
     assert!(o.status.success(), "{err}");
-    assert!(out.contains("signoz-ingestion-key: \"[REDACTED]\""), "{out}");
+    assert!(
+        out.contains("signoz-ingestion-key: \"[REDACTED]\""),
+        "{out}"
+    );
     assert!(!out.contains(SECRET) && !err.contains(SECRET));
 }
 
@@ -155,7 +159,10 @@ fn packed_config_round_trips_through_an_env_variable() {
 #[test]
 fn feature_gates_are_accepted_with_a_warning() {
     let o = bin()
-        .args(["validate", "--feature-gates=-component.UseLocalHostAsDefaultHost"])
+        .args([
+            "validate",
+            "--feature-gates=-component.UseLocalHostAsDefaultHost",
+        ])
         .output()
         .unwrap();
     assert!(o.status.success());
@@ -167,9 +174,23 @@ fn components_lists_every_type() {
     let o = bin().arg("components").output().unwrap();
     let out = text(&o).0;
     for name in [
-        "otlp", "embedded", "memory_limiter", "batch", "resource", "resourcedetection",
-        "attributes", "redaction", "otlphttp", "debug", "awss3", "file", "health_check",
+        "otlp",
+        "embedded",
+        "memory_limiter",
+        "batch",
+        "resource",
+        "resourcedetection",
+        "attributes",
+        "redaction",
+        "otlphttp",
+        "debug",
+        "awss3",
+        "file",
+        "health_check",
     ] {
-        assert!(out.contains(&format!("- name: {name}\n")), "{name} not in\n{out}");
+        assert!(
+            out.contains(&format!("- name: {name}\n")),
+            "{name} not in\n{out}"
+        );
     }
 }

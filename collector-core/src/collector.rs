@@ -125,7 +125,10 @@ impl Collector {
             tracing::info!(kind = "extension", name = %id, "Extension is starting...");
             if let ComponentConfig::HealthCheck(h) = &c.config {
                 let s = health_check::start(h, health.clone()).map_err(|e| {
-                    io_error(&format!("extension {id}: cannot listen on {}", h.endpoint), e)
+                    io_error(
+                        &format!("extension {id}: cannot listen on {}", h.endpoint),
+                        e,
+                    )
                 })?;
                 listen.extend(s.local_addrs.iter().map(|a| (id.clone(), *a)));
                 servers.push(s);
@@ -313,7 +316,8 @@ impl CollectorHandle {
         self.inner.health.set_unavailable();
         let receivers: Vec<_> = std::mem::take(&mut *self.inner.receivers.lock());
         for (_, r) in receivers {
-            r.shutdown(deadline.saturating_duration_since(Instant::now())).await;
+            r.shutdown(deadline.saturating_duration_since(Instant::now()))
+                .await;
         }
         for e in &self.inner.exporters {
             e.shutdown(deadline).await;

@@ -160,7 +160,8 @@ mod tests {
             Encoding::Identity => data.to_vec(),
             Encoding::Gzip => gzip(data),
             Encoding::Zlib => {
-                let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+                let mut e =
+                    flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
                 e.write_all(data).unwrap();
                 e.finish().unwrap()
             }
@@ -197,19 +198,31 @@ mod tests {
         let framed = framed.into_inner().unwrap();
         let budget = Budget::new(10 << 20);
         let mut r = budget.try_reserve(0).unwrap();
-        assert_eq!(decompress(Encoding::Snappy, &framed, 1 << 20, &mut r).unwrap(), data);
+        assert_eq!(
+            decompress(Encoding::Snappy, &framed, 1 << 20, &mut r).unwrap(),
+            data
+        );
     }
 
     #[test]
     fn bombs_stop_at_the_cap_and_the_budget() {
         let zeros = vec![0u8; 64 << 20];
-        for enc in [Encoding::Gzip, Encoding::Zstd, Encoding::Snappy, Encoding::Lz4] {
+        for enc in [
+            Encoding::Gzip,
+            Encoding::Zstd,
+            Encoding::Snappy,
+            Encoding::Lz4,
+        ] {
             let bomb = encode(enc, &zeros);
             let budget = Budget::new(100 << 20);
             let mut r = budget.try_reserve(0).unwrap();
             let err = decompress(enc, &bomb, 1 << 20, &mut r).unwrap_err();
             assert_eq!(err, DecompressError::TooLarge(1 << 20), "{enc:?}");
-            assert!(r.bytes() <= (1 << 20) + STEP + 1, "{enc:?}: reserved {}", r.bytes());
+            assert!(
+                r.bytes() <= (1 << 20) + STEP + 1,
+                "{enc:?}: reserved {}",
+                r.bytes()
+            );
             // A small budget refuses first (snappy's block format states its size up front,
             // so the cap catches it before any allocation).
             if enc == Encoding::Snappy {
@@ -227,7 +240,12 @@ mod tests {
         let data = vec![1u8; 1000];
         let budget = Budget::new(1 << 20);
         let mut r = budget.try_reserve(0).unwrap();
-        assert_eq!(decompress(Encoding::Gzip, &gzip(&data), 1000, &mut r).unwrap().len(), 1000);
+        assert_eq!(
+            decompress(Encoding::Gzip, &gzip(&data), 1000, &mut r)
+                .unwrap()
+                .len(),
+            1000
+        );
         let mut r = budget.try_reserve(0).unwrap();
         assert!(decompress(Encoding::Gzip, &gzip(&data), 999, &mut r).is_err());
     }
@@ -235,12 +253,21 @@ mod tests {
     #[test]
     fn corrupt_input_is_an_error() {
         let budget = Budget::new(1 << 20);
-        for enc in [Encoding::Gzip, Encoding::Zlib, Encoding::Zstd, Encoding::Snappy, Encoding::Lz4] {
+        for enc in [
+            Encoding::Gzip,
+            Encoding::Zlib,
+            Encoding::Zstd,
+            Encoding::Snappy,
+            Encoding::Lz4,
+        ] {
             let mut r = budget.try_reserve(0).unwrap();
-            assert!(matches!(
-                decompress(enc, b"definitely not compressed", 1 << 20, &mut r),
-                Err(DecompressError::Corrupt(_))
-            ), "{enc:?}");
+            assert!(
+                matches!(
+                    decompress(enc, b"definitely not compressed", 1 << 20, &mut r),
+                    Err(DecompressError::Corrupt(_))
+                ),
+                "{enc:?}"
+            );
         }
     }
 }

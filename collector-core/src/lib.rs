@@ -16,6 +16,7 @@
 #[cfg(test)]
 extern crate self as collector_core;
 
+mod collector;
 mod compression;
 pub mod config;
 mod error;
@@ -29,6 +30,7 @@ pub mod receivers;
 pub(crate) mod server;
 pub(crate) mod telemetry;
 
+pub use collector::{Collector, CollectorHandle, ShutdownReport};
 pub use config::Config;
 pub use error::{Error, ErrorKind};
 

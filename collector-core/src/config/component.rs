@@ -261,58 +261,23 @@ macro_rules! factory {
     };
 }
 
-/// Every component type, by kind.
+/// Every component type, by kind. `runtime` says whether the type can run yet.
+#[rustfmt::skip]
 pub(crate) static FACTORIES: &[Factory] = &[
-    factory!(Receiver, "otlp", [], OtlpReceiverConfig, runtime = false),
+    factory!(Receiver, "otlp", [], OtlpReceiverConfig, runtime = true),
     factory!(Receiver, "embedded", [], EmbeddedConfig, runtime = false),
-    factory!(
-        Processor,
-        "memory_limiter",
-        [],
-        MemoryLimiterConfig,
-        runtime = false
-    ),
+    factory!(Processor, "memory_limiter", [], MemoryLimiterConfig, runtime = false),
     factory!(Processor, "batch", [], BatchConfig, runtime = false),
     factory!(Processor, "resource", [], ResourceConfig, runtime = false),
-    factory!(
-        Processor,
-        "resourcedetection",
-        ["resource_detection"],
-        ResourceDetectionConfig,
-        runtime = false
-    ),
-    factory!(
-        Processor,
-        "attributes",
-        [],
-        AttributesConfig,
-        runtime = false
-    ),
+    factory!(Processor, "resourcedetection", ["resource_detection"], ResourceDetectionConfig, runtime = false),
+    factory!(Processor, "attributes", [], AttributesConfig, runtime = false),
     factory!(Processor, "redaction", [], RedactionConfig, runtime = false),
-    factory!(
-        Exporter,
-        "otlp",
-        ["otlp_grpc"],
-        OtlpGrpcExporterConfig,
-        runtime = false
-    ),
-    factory!(
-        Exporter,
-        "otlphttp",
-        ["otlp_http"],
-        OtlpHttpExporterConfig,
-        runtime = false
-    ),
-    factory!(Exporter, "debug", [], DebugConfig, runtime = false),
+    factory!(Exporter, "otlp", ["otlp_grpc"], OtlpGrpcExporterConfig, runtime = false),
+    factory!(Exporter, "otlphttp", ["otlp_http"], OtlpHttpExporterConfig, runtime = false),
+    factory!(Exporter, "debug", [], DebugConfig, runtime = true),
     factory!(Exporter, "awss3", [], S3Config, runtime = false),
     factory!(Exporter, "file", [], FileConfig, runtime = false),
-    factory!(
-        Extension,
-        "health_check",
-        [],
-        HealthCheckConfig,
-        runtime = false
-    ),
+    factory!(Extension, "health_check", [], HealthCheckConfig, runtime = true),
 ];
 
 /// The factory of `ty` for `kind` (by name or alias).

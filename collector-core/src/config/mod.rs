@@ -474,6 +474,16 @@ impl Config {
         Loader::new().document("config", yaml).load()
     }
 
+    /// `service::telemetry::logs::level` (`info` by default).
+    pub fn log_level(&self) -> &str {
+        &self.service.telemetry.logs.level
+    }
+
+    /// `service::telemetry::logs::encoding` (`console` or `json`).
+    pub fn log_encoding(&self) -> &str {
+        &self.service.telemetry.logs.encoding
+    }
+
     /// Warnings found while loading (unset variables, accepted-but-ignored settings).
     pub fn warnings(&self) -> &[String] {
         &self.warnings
@@ -720,7 +730,8 @@ impl Config {
                 };
                 let any = |h: &str| h.is_empty() || h == "0.0.0.0" || h == "::" || h == "[::]";
                 let same_host = normalize_host(ah) == normalize_host(bh) || any(ah) || any(bh);
-                if ap == bp && same_host {
+                // Port 0 asks the OS for a free port: never a conflict.
+                if ap == bp && ap != 0 && same_host {
                     issues.push(Issue {
                         origin: find(root, a_key).map(|n| n.origin.clone()),
                         path: a_key.clone(),

@@ -8,9 +8,6 @@
 //! Everything here is a pure function of the payload: the exporter decides where the text
 //! goes and how often.
 
-// The exporter's push path is the caller; until it is wired up, only the tests call in.
-#![cfg_attr(not(test), allow(dead_code))]
-
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 

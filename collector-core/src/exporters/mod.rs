@@ -34,6 +34,13 @@ pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Why an export attempt failed.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(
+    not(test),
+    expect(
+        dead_code,
+        reason = "the debug exporter never fails; the OTLP exporters will"
+    )
+)]
 pub(crate) enum ExportError {
     /// Worth another attempt (backend down, 503, UNAVAILABLE...); `throttle` is the wait the
     /// server asked for (RetryInfo, Retry-After).
@@ -101,8 +108,14 @@ impl ExporterRuntime {
         };
         let metrics = Metrics {
             sent: metric("sent", "Number of items successfully sent to destination."),
-            send_failed: metric("send_failed", "Number of items in failed attempts to send to destination."),
-            enqueue_failed: metric("enqueue_failed", "Number of items failed to be added to the sending queue."),
+            send_failed: metric(
+                "send_failed",
+                "Number of items in failed attempts to send to destination.",
+            ),
+            enqueue_failed: metric(
+                "enqueue_failed",
+                "Number of items failed to be added to the sending queue.",
+            ),
             dropped_full: metric(
                 "dropped",
                 "Items dropped for this exporter because its queue was full while another exporter of the pipeline took them.",
@@ -111,7 +124,10 @@ impl ExporterRuntime {
         // Without a queue (`enabled: false`) an exporter still needs somewhere to hold the
         // payload while it is sent: one slot per sender.
         let (capacity, consumers) = if queue.enabled {
-            (queue.queue_size.max(1) as u64, queue.num_consumers.max(1) as usize)
+            (
+                queue.queue_size.max(1) as u64,
+                queue.num_consumers.max(1) as usize,
+            )
         } else {
             (1, 1)
         };
@@ -316,7 +332,10 @@ mod tests {
         }
     }
 
-    fn runtime(errors: Vec<ExportError>, registry: &Registry) -> (Arc<ExporterRuntime>, Arc<Scripted>, Arc<Tally>) {
+    fn runtime(
+        errors: Vec<ExportError>,
+        registry: &Registry,
+    ) -> (Arc<ExporterRuntime>, Arc<Scripted>, Arc<Tally>) {
         let exp = Arc::new(Scripted {
             errors: Mutex::new(errors),
             calls: AtomicUsize::new(0),
@@ -354,13 +373,21 @@ mod tests {
         assert_eq!(exp.calls.load(Ordering::Relaxed), 3);
         assert_eq!((tally.delivered.get(), tally.dropped.get()), (2, 0));
         let text = registry.render();
-        assert!(text.contains("otelcol_exporter_sent_spans_total{exporter=\"otlp/test\",data_type=\"traces\"} 2"), "{text}");
+        assert!(
+            text.contains(
+                "otelcol_exporter_sent_spans_total{exporter=\"otlp/test\",data_type=\"traces\"} 2"
+            ),
+            "{text}"
+        );
     }
 
     #[tokio::test]
     async fn permanent_errors_are_dropped_after_one_attempt() {
         let registry = Registry::default();
-        let (rt, exp, tally) = runtime(vec![ExportError::Permanent("bad request".into())], &registry);
+        let (rt, exp, tally) = runtime(
+            vec![ExportError::Permanent("bad request".into())],
+            &registry,
+        );
         rt.start();
         rt.offer(payload()).unwrap();
         rt.shutdown(Instant::now() + Duration::from_secs(5)).await;

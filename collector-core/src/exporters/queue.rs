@@ -188,10 +188,7 @@ impl Queue {
     }
 
     /// Adds `p`, or gives it back when the queue is full or closed.
-    pub(crate) fn try_push(
-        &self,
-        p: crate::otlp::Payload,
-    ) -> Result<(), crate::otlp::Payload> {
+    pub(crate) fn try_push(&self, p: crate::otlp::Payload) -> Result<(), crate::otlp::Payload> {
         let units = self.units(&p);
         {
             let mut s = self.state.lock();
@@ -247,11 +244,6 @@ impl Queue {
     /// Current size in sizer units.
     pub(crate) fn size(&self) -> u64 {
         self.state.lock().size
-    }
-
-    /// Capacity in sizer units.
-    pub(crate) fn capacity(&self) -> u64 {
-        self.capacity
     }
 }
 

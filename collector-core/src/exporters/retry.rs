@@ -157,10 +157,18 @@ mod tests {
         let expected = [5.0, 7.5, 11.25, 16.875, 25.3125, 30.0, 30.0];
         for e in expected {
             let w = b.next(None).unwrap().as_secs_f64();
-            assert!(w >= e * 0.5 - 1e-9 && w <= e * 1.5 + 1e-9, "{w} not around {e}");
+            assert!(
+                w >= e * 0.5 - 1e-9 && w <= e * 1.5 + 1e-9,
+                "{w} not around {e}"
+            );
         }
         // A throttle raises the wait.
-        assert!(b.next(Some(std::time::Duration::from_secs(100))).unwrap().as_secs() >= 100);
+        assert!(
+            b.next(Some(std::time::Duration::from_secs(100)))
+                .unwrap()
+                .as_secs()
+                >= 100
+        );
     }
 
     #[test]
@@ -175,6 +183,10 @@ mod tests {
             max_elapsed_time: Duration::ZERO,
             ..RetryConfig::default()
         };
-        assert!(Backoff::new(&forever).next(Some(std::time::Duration::from_secs(3600))).is_some());
+        assert!(
+            Backoff::new(&forever)
+                .next(Some(std::time::Duration::from_secs(3600)))
+                .is_some()
+        );
     }
 }

@@ -152,52 +152,63 @@ pub(crate) fn start(
     let listeners = crate::server::bind(&cfg.endpoint)?;
     let path = cfg.path.clone();
     let bodies = cfg.response_body.clone();
-    crate::server::serve(listeners, crate::server::ServeOptions::default(), move |req| {
-        let health = health.clone();
-        let path = path.clone();
-        let bodies = bodies.clone();
-        async move {
-            if req.uri().path() != path {
-                let mut r = Response::new(Full::new(Bytes::from_static(b"404 page not found\n")));
-                *r.status_mut() = StatusCode::NOT_FOUND;
-                return r;
-            }
-            let (status, body) = match (health.ready_since(), &bodies) {
-                (Some(_), Some(b)) if !b.healthy.is_empty() => (StatusCode::OK, b.healthy.clone()),
-                (None, Some(b)) if !b.unhealthy.is_empty() => {
-                    (StatusCode::SERVICE_UNAVAILABLE, b.unhealthy.clone())
+    crate::server::serve(
+        listeners,
+        crate::server::ServeOptions::default(),
+        move |req| {
+            let health = health.clone();
+            let path = path.clone();
+            let bodies = bodies.clone();
+            async move {
+                if req.uri().path() != path {
+                    let mut r =
+                        Response::new(Full::new(Bytes::from_static(b"404 page not found\n")));
+                    *r.status_mut() = StatusCode::NOT_FOUND;
+                    return r;
                 }
-                (Some(since), _) => {
-                    let up = health.started.get().map(|s| s.elapsed()).unwrap_or_default();
-                    (
-                        StatusCode::OK,
+                let (status, body) = match (health.ready_since(), &bodies) {
+                    (Some(_), Some(b)) if !b.healthy.is_empty() => {
+                        (StatusCode::OK, b.healthy.clone())
+                    }
+                    (None, Some(b)) if !b.unhealthy.is_empty() => {
+                        (StatusCode::SERVICE_UNAVAILABLE, b.unhealthy.clone())
+                    }
+                    (Some(since), _) => {
+                        let up = health
+                            .started
+                            .get()
+                            .map(|s| s.elapsed())
+                            .unwrap_or_default();
+                        (
+                            StatusCode::OK,
+                            serde_json::json!({
+                                "status": "Server available",
+                                "upSince": rfc3339(since),
+                                "uptime": crate::config::Duration::from(up).to_string(),
+                            })
+                            .to_string(),
+                        )
+                    }
+                    (None, _) => (
+                        StatusCode::SERVICE_UNAVAILABLE,
                         serde_json::json!({
-                            "status": "Server available",
-                            "upSince": rfc3339(since),
-                            "uptime": crate::config::Duration::from(up).to_string(),
+                            "status": "Server not available",
+                            "upSince": "0001-01-01T00:00:00Z",
+                            "uptime": "",
                         })
                         .to_string(),
-                    )
-                }
-                (None, _) => (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    serde_json::json!({
-                        "status": "Server not available",
-                        "upSince": "0001-01-01T00:00:00Z",
-                        "uptime": "",
-                    })
-                    .to_string(),
-                ),
-            };
-            let mut r = Response::new(Full::new(Bytes::from(body)));
-            *r.status_mut() = status;
-            r.headers_mut().insert(
-                header::CONTENT_TYPE,
-                http::HeaderValue::from_static("application/json"),
-            );
-            r
-        }
-    })
+                    ),
+                };
+                let mut r = Response::new(Full::new(Bytes::from(body)));
+                *r.status_mut() = status;
+                r.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    http::HeaderValue::from_static("application/json"),
+                );
+                r
+            }
+        },
+    )
 }
 
 #[cfg(test)]
@@ -208,6 +219,9 @@ mod tests {
     fn rfc3339_utc() {
         let t = std::time::UNIX_EPOCH + std::time::Duration::new(1_764_115_200, 5);
         assert_eq!(rfc3339(t), "2025-11-26T00:00:00.000000005Z");
-        assert_eq!(rfc3339(std::time::UNIX_EPOCH), "1970-01-01T00:00:00.000000000Z");
+        assert_eq!(
+            rfc3339(std::time::UNIX_EPOCH),
+            "1970-01-01T00:00:00.000000000Z"
+        );
     }
 }

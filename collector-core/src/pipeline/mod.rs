@@ -8,7 +8,6 @@
 
 use std::sync::Arc;
 
-use crate::Signal;
 use crate::otlp::Payload;
 
 /// Why a stage did not take a payload.
@@ -18,15 +17,8 @@ pub(crate) enum Refusal {
     /// (gRPC `UNAVAILABLE`, HTTP 503).
     Retryable(String),
     /// The payload can never be taken (gRPC `INTERNAL`, HTTP 500).
+    #[expect(dead_code, reason = "no built processor refuses permanently yet")]
     Permanent(String),
-}
-
-impl Refusal {
-    pub(crate) fn message(&self) -> &str {
-        match self {
-            Refusal::Retryable(m) | Refusal::Permanent(m) => m,
-        }
-    }
 }
 
 /// A stage that takes payloads.
@@ -114,16 +106,10 @@ impl Consumer for ExporterFanout {
     }
 }
 
-/// Identifies one pipeline's chain for a signal.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub(crate) struct PipelineId {
-    pub(crate) name: String,
-    pub(crate) signal: Signal,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Signal;
     use parking_lot::Mutex;
 
     struct Fake {

@@ -38,11 +38,6 @@ impl Gauge {
         self.0.store(v, Ordering::Relaxed);
     }
 
-    #[inline]
-    pub(crate) fn add(&self, v: i64) {
-        self.0.fetch_add(v, Ordering::Relaxed);
-    }
-
     pub(crate) fn get(&self) -> i64 {
         self.0.load(Ordering::Relaxed)
     }
@@ -61,6 +56,10 @@ pub(crate) struct HistogramInner {
     sum: AtomicU64,
 }
 
+#[cfg_attr(
+    not(test),
+    expect(dead_code, reason = "the batch processor records send sizes")
+)]
 impl Histogram {
     pub(crate) fn record(&self, v: u64) {
         let i = self
@@ -185,7 +184,13 @@ impl Registry {
         labels: &[(&str, &str)],
         f: impl Fn() -> f64 + Send + Sync + 'static,
     ) {
-        self.series(name, help, labels, || Value::GaugeFn(Box::new(f)), |_| Some(()));
+        self.series(
+            name,
+            help,
+            labels,
+            || Value::GaugeFn(Box::new(f)),
+            |_| Some(()),
+        );
     }
 
     /// A counter read at render time.
@@ -196,10 +201,20 @@ impl Registry {
         labels: &[(&str, &str)],
         f: impl Fn() -> f64 + Send + Sync + 'static,
     ) {
-        self.series(name, help, labels, || Value::CounterFn(Box::new(f)), |_| Some(()));
+        self.series(
+            name,
+            help,
+            labels,
+            || Value::CounterFn(Box::new(f)),
+            |_| Some(()),
+        );
     }
 
     /// A histogram series with `bounds`.
+    #[cfg_attr(
+        not(test),
+        expect(dead_code, reason = "the batch processor records send sizes")
+    )]
     pub(crate) fn histogram(
         &self,
         name: &str,
@@ -253,7 +268,10 @@ impl Registry {
                         let bucket = format!("{full}_bucket");
                         for (i, b) in h.0.buckets.iter().enumerate() {
                             cum += b.load(Ordering::Relaxed);
-                            let le = h.0.bounds.get(i).map_or("+Inf".to_owned(), |b| b.to_string());
+                            let le =
+                                h.0.bounds
+                                    .get(i)
+                                    .map_or("+Inf".to_owned(), |b| b.to_string());
                             line(&mut out, &bucket, &s.labels, Some(&le), cum as f64);
                         }
                         let n = h.0.count.load(Ordering::Relaxed) as f64;
@@ -269,7 +287,9 @@ impl Registry {
 }
 
 fn escape(v: &str) -> String {
-    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 fn line(out: &mut String, name: &str, labels: &[(String, String)], le: Option<&str>, v: f64) {
@@ -361,16 +381,31 @@ mod tests {
             &[("receiver", "otlp"), ("transport", "grpc")],
         )
         .add(2);
-        r.gauge("otelcol_exporter_queue_size", "Current size of the retry queue", &[("exporter", "debug")])
-            .set(7);
+        r.gauge(
+            "otelcol_exporter_queue_size",
+            "Current size of the retry queue",
+            &[("exporter", "debug")],
+        )
+        .set(7);
         let h = r.histogram("h", "help", &[], &[10.0, 100.0]);
         h.record(5);
         h.record(50);
         h.record(500);
         let text = r.render();
-        assert!(text.contains("# TYPE otelcol_receiver_accepted_spans_total counter\n"), "{text}");
-        assert!(text.contains("otelcol_receiver_accepted_spans_total{receiver=\"otlp\",transport=\"grpc\"} 5\n"), "{text}");
-        assert!(text.contains("otelcol_exporter_queue_size{exporter=\"debug\"} 7\n"), "{text}");
+        assert!(
+            text.contains("# TYPE otelcol_receiver_accepted_spans_total counter\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "otelcol_receiver_accepted_spans_total{receiver=\"otlp\",transport=\"grpc\"} 5\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("otelcol_exporter_queue_size{exporter=\"debug\"} 7\n"),
+            "{text}"
+        );
         assert!(text.contains("h_bucket{le=\"10\"} 1\nh_bucket{le=\"100\"} 2\nh_bucket{le=\"+Inf\"} 3\nh_sum 555\nh_count 3\n"), "{text}");
     }
 

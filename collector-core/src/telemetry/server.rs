@@ -14,11 +14,23 @@ pub(crate) fn start(endpoint: &str, registry: Registry) -> std::io::Result<Serve
         let registry = registry.clone();
         async move {
             let resp = if req.uri().path() != "/metrics" {
-                (StatusCode::NOT_FOUND, "404 page not found\n".to_owned(), "text/plain; charset=utf-8")
+                (
+                    StatusCode::NOT_FOUND,
+                    "404 page not found\n".to_owned(),
+                    "text/plain; charset=utf-8",
+                )
             } else if req.method() != Method::GET && req.method() != Method::HEAD {
-                (StatusCode::METHOD_NOT_ALLOWED, "405 method not allowed\n".to_owned(), "text/plain; charset=utf-8")
+                (
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "405 method not allowed\n".to_owned(),
+                    "text/plain; charset=utf-8",
+                )
             } else {
-                (StatusCode::OK, registry.render(), "text/plain; version=0.0.4; charset=utf-8")
+                (
+                    StatusCode::OK,
+                    registry.render(),
+                    "text/plain; version=0.0.4; charset=utf-8",
+                )
             };
             Response::builder()
                 .status(resp.0)

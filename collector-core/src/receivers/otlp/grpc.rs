@@ -84,7 +84,10 @@ fn grpc_response(code: Code, message: &str) -> Response<GrpcBody> {
         trailers: None,
     });
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/grpc"),
+    );
     if code == Code::Ok {
         // An empty Export*ServiceResponse, then the status in trailers.
         let mut trailers = HeaderMap::new();
@@ -95,7 +98,7 @@ fn grpc_response(code: Code, message: &str) -> Response<GrpcBody> {
         };
     } else {
         // Trailers-only: the status in the headers, no body.
-        h.insert("grpc-status", HeaderValue::from(code as u8));
+        h.insert("grpc-status", HeaderValue::from(code as u16));
         if let Ok(v) = HeaderValue::from_str(&percent_encode(message)) {
             h.insert("grpc-message", v);
         }
@@ -113,7 +116,10 @@ fn signal_of(path: &str) -> Option<Signal> {
 }
 
 /// Binds and serves OTLP/gRPC.
-pub(crate) fn start(cfg: &GrpcServerConfig, core: Arc<ReceiverCore>) -> std::io::Result<ServerHandle> {
+pub(crate) fn start(
+    cfg: &GrpcServerConfig,
+    core: Arc<ReceiverCore>,
+) -> std::io::Result<ServerHandle> {
     if cfg.tls.is_some() {
         return Err(std::io::Error::new(
             std::io::ErrorKind::Unsupported,
@@ -135,7 +141,8 @@ pub(crate) fn start(cfg: &GrpcServerConfig, core: Arc<ReceiverCore>) -> std::io:
     let opts = ServeOptions {
         http2_only: true,
         header_read_timeout: None,
-        max_concurrent_streams: (cfg.max_concurrent_streams > 0).then_some(cfg.max_concurrent_streams),
+        max_concurrent_streams: (cfg.max_concurrent_streams > 0)
+            .then_some(cfg.max_concurrent_streams),
         keepalive,
     };
     let max = if cfg.max_recv_msg_size_mib > 0 {
@@ -163,7 +170,13 @@ async fn handle(
         );
     };
     if !core.serves(signal) {
-        let service = req.uri().path().trim_start_matches('/').split('/').next().unwrap_or("");
+        let service = req
+            .uri()
+            .path()
+            .trim_start_matches('/')
+            .split('/')
+            .next()
+            .unwrap_or("");
         return grpc_response(Code::Unimplemented, &format!("unknown service {service}"));
     }
     let ct = req
@@ -183,7 +196,10 @@ async fn handle(
         .unwrap_or("identity")
         .to_owned();
     let Some(encoding) = Encoding::parse(&encoding_name).filter(|e| {
-        matches!(e, Encoding::Identity | Encoding::Gzip | Encoding::Zstd | Encoding::Snappy)
+        matches!(
+            e,
+            Encoding::Identity | Encoding::Gzip | Encoding::Zstd | Encoding::Snappy
+        )
     }) else {
         return grpc_response(
             Code::Unimplemented,
@@ -200,7 +216,11 @@ async fn handle(
         })))
     });
     let mut body = req.into_body();
-    let read = tokio::time::timeout(BODY_TIMEOUT, read_message(&mut body, encoding, max, core, signal)).await;
+    let read = tokio::time::timeout(
+        BODY_TIMEOUT,
+        read_message(&mut body, encoding, max, core, signal),
+    )
+    .await;
     let bytes = match read {
         Ok(Ok(b)) => b,
         Ok(Err(resp)) => return resp,
@@ -210,7 +230,7 @@ async fn handle(
         }
     };
     match core.receive(signal, bytes, false, metadata) {
-        Outcome::Accepted(_) => grpc_response(Code::Ok, ""),
+        Outcome::Accepted => grpc_response(Code::Ok, ""),
         Outcome::Invalid(m) => grpc_response(Code::InvalidArgument, &m),
         Outcome::Refused(m) => grpc_response(Code::Unavailable, &m),
         Outcome::Failed(m) => grpc_response(Code::Internal, &m),
@@ -242,7 +262,9 @@ async fn read_message(
                 }
             }
             Some(Err(e)) => return Err(fail(Code::Internal, &format!("reading the request: {e}"))),
-            None if head.is_empty() => return Err(fail(Code::Internal, "grpc: request without a message")),
+            None if head.is_empty() => {
+                return Err(fail(Code::Internal, "grpc: request without a message"));
+            }
             None => return Err(fail(Code::Internal, "grpc: truncated message prefix")),
         }
     }
@@ -255,12 +277,18 @@ async fn read_message(
         ));
     }
     if compressed && encoding == Encoding::Identity {
-        return Err(fail(Code::Internal, "grpc: compressed flag set with identity or empty encoding"));
+        return Err(fail(
+            Code::Internal,
+            "grpc: compressed flag set with identity or empty encoding",
+        ));
     }
     // Admission: the budget decides before the message is read.
     let Some(mut reservation) = core.budget.try_reserve(len) else {
         core.refused_early(signal);
-        return Err(grpc_response(Code::Unavailable, "data refused due to high memory usage"));
+        return Err(grpc_response(
+            Code::Unavailable,
+            "data refused due to high memory usage",
+        ));
     };
     let mut buf: Vec<u8> = Vec::with_capacity(len);
     let take = rest.len().min(len);
@@ -274,7 +302,12 @@ async fn read_message(
                 }
             }
             Some(Err(e)) => return Err(fail(Code::Internal, &format!("reading the request: {e}"))),
-            None => return Err(fail(Code::Internal, &format!("grpc: message truncated ({} of {len} bytes)", buf.len()))),
+            None => {
+                return Err(fail(
+                    Code::Internal,
+                    &format!("grpc: message truncated ({} of {len} bytes)", buf.len()),
+                ));
+            }
         }
     }
     if !compressed {
@@ -283,7 +316,10 @@ async fn read_message(
     // The compressed input stays accounted until the output replaces it.
     let Some(mut out_reservation) = core.budget.try_reserve(0) else {
         core.refused_early(signal);
-        return Err(grpc_response(Code::Unavailable, "data refused due to high memory usage"));
+        return Err(grpc_response(
+            Code::Unavailable,
+            "data refused due to high memory usage",
+        ));
     };
     match compression::decompress(encoding, &buf, max, &mut out_reservation) {
         Ok(out) => {
@@ -296,9 +332,15 @@ async fn read_message(
         )),
         Err(DecompressError::OverBudget) => {
             core.refused_early(signal);
-            Err(grpc_response(Code::Unavailable, "data refused due to high memory usage"))
+            Err(grpc_response(
+                Code::Unavailable,
+                "data refused due to high memory usage",
+            ))
         }
-        Err(e @ DecompressError::Corrupt(_)) => Err(fail(Code::Internal, &format!("grpc: failed to decompress the message: {e}"))),
+        Err(e @ DecompressError::Corrupt(_)) => Err(fail(
+            Code::Internal,
+            &format!("grpc: failed to decompress the message: {e}"),
+        )),
     }
 }
 

@@ -40,14 +40,23 @@ struct Settings {
 }
 
 /// Binds and serves OTLP/HTTP.
-pub(crate) fn start(cfg: &OtlpHttpConfig, core: Arc<ReceiverCore>) -> std::io::Result<ServerHandle> {
+pub(crate) fn start(
+    cfg: &OtlpHttpConfig,
+    core: Arc<ReceiverCore>,
+) -> std::io::Result<ServerHandle> {
     if cfg.tls.is_some() {
         return Err(std::io::Error::new(
             std::io::ErrorKind::Unsupported,
             "TLS on the OTLP receiver is not supported yet (terminate TLS in front of it)",
         ));
     }
-    let path = |p: &str| if p.starts_with('/') { p.to_owned() } else { format!("/{p}") };
+    let path = |p: &str| {
+        if p.starts_with('/') {
+            p.to_owned()
+        } else {
+            format!("/{p}")
+        }
+    };
     let settings = Arc::new(Settings {
         paths: [
             (path(&cfg.traces_url_path), Signal::Traces),
@@ -99,7 +108,10 @@ pub(crate) fn start(cfg: &OtlpHttpConfig, core: Arc<ReceiverCore>) -> std::io::R
         let core = core.clone();
         let settings = settings.clone();
         async move {
-            let origin = req.headers().get(header::ORIGIN).cloned();
+            // Preflights set their own CORS headers.
+            let origin = (req.method() != Method::OPTIONS)
+                .then(|| req.headers().get(header::ORIGIN).cloned())
+                .flatten();
             let mut resp = handle(req, &core, &settings).await;
             decorate(&mut resp, &settings, origin.as_ref());
             resp
@@ -123,7 +135,10 @@ fn status(status: StatusCode, json: bool, code: i32, message: &str) -> Response<
         let body = serde_json::json!({ "code": code, "message": message }).to_string();
         (Bytes::from(body), "application/json")
     } else {
-        (Bytes::from(status_proto(code, message)), "application/x-protobuf")
+        (
+            Bytes::from(status_proto(code, message)),
+            "application/x-protobuf",
+        )
     };
     let mut r = Response::new(Full::new(body));
     *r.status_mut() = status;
@@ -138,7 +153,10 @@ fn status(status: StatusCode, json: bool, code: i32, message: &str) -> Response<
 
 fn success(json: bool) -> Response<Full<Bytes>> {
     let (body, ct) = if json {
-        (Bytes::from_static(b"{\"partialSuccess\":{}}"), "application/json")
+        (
+            Bytes::from_static(b"{\"partialSuccess\":{}}"),
+            "application/json",
+        )
     } else {
         (Bytes::new(), "application/x-protobuf")
     };
@@ -183,7 +201,9 @@ fn preflight(headers: &HeaderMap, s: &Settings) -> Response<Full<Bytes>> {
     let h = r.headers_mut();
     h.insert(
         header::VARY,
-        HeaderValue::from_static("Origin, Access-Control-Request-Method, Access-Control-Request-Headers"),
+        HeaderValue::from_static(
+            "Origin, Access-Control-Request-Method, Access-Control-Request-Headers",
+        ),
     );
     let Some(cors) = &s.cors else { return r };
     let Some(origin) = headers.get(header::ORIGIN) else {
@@ -223,14 +243,20 @@ fn preflight(headers: &HeaderMap, s: &Settings) -> Response<Full<Bytes>> {
         return r;
     }
     h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
-    h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("POST"));
-    if !requested.is_empty() {
-        if let Ok(v) = HeaderValue::from_str(&requested.join(", ")) {
-            h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, v);
-        }
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("POST"),
+    );
+    if !requested.is_empty()
+        && let Ok(v) = HeaderValue::from_str(&requested.join(", "))
+    {
+        h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, v);
     }
     if cors.max_age > 0 {
-        h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from(cors.max_age));
+        h.insert(
+            header::ACCESS_CONTROL_MAX_AGE,
+            HeaderValue::from(cors.max_age),
+        );
     }
     r
 }
@@ -246,9 +272,15 @@ fn content_type(headers: &HeaderMap) -> Option<bool> {
     }
 }
 
-async fn handle(req: Request<Incoming>, core: &ReceiverCore, s: &Settings) -> Response<Full<Bytes>> {
+async fn handle(
+    req: Request<Incoming>,
+    core: &ReceiverCore,
+    s: &Settings,
+) -> Response<Full<Bytes>> {
     if req.method() == Method::OPTIONS
-        && req.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
+        && req
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
     {
         return preflight(req.headers(), s);
     }
@@ -266,7 +298,8 @@ async fn handle(req: Request<Incoming>, core: &ReceiverCore, s: &Settings) -> Re
             StatusCode::METHOD_NOT_ALLOWED,
             "405 method not allowed, supported: [POST]",
         );
-        r.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+        r.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return r;
     }
     let Some(json) = content_type(req.headers()) else {
@@ -283,7 +316,8 @@ async fn handle(req: Request<Incoming>, core: &ReceiverCore, s: &Settings) -> Re
         .trim()
         .to_ascii_lowercase();
     let encoding = Encoding::parse(&enc_name).filter(|_| {
-        s.encodings.iter().any(|e| *e == enc_name) || (enc_name == "identity" && s.encodings.iter().any(String::is_empty))
+        s.encodings.contains(&enc_name)
+            || (enc_name == "identity" && s.encodings.iter().any(String::is_empty))
     });
     let Some(encoding) = encoding else {
         core.failed_early(signal);
@@ -319,7 +353,11 @@ async fn handle(req: Request<Incoming>, core: &ReceiverCore, s: &Settings) -> Re
         );
     };
     let body = req.into_body();
-    let read = tokio::time::timeout(s.body_timeout, read_body(body, length, s.max_body, reservation)).await;
+    let read = tokio::time::timeout(
+        s.body_timeout,
+        read_body(body, length, s.max_body, reservation),
+    )
+    .await;
     let (raw, mut reservation) = match read {
         Ok(Ok(r)) => r,
         Ok(Err(BodyError::TooLarge)) => {
@@ -337,7 +375,12 @@ async fn handle(req: Request<Incoming>, core: &ReceiverCore, s: &Settings) -> Re
         }
         Ok(Err(BodyError::Io(e))) => {
             core.failed_early(signal);
-            return status(StatusCode::BAD_REQUEST, json, CODE_INVALID_ARGUMENT, &format!("failed to read the request body: {e}"));
+            return status(
+                StatusCode::BAD_REQUEST,
+                json,
+                CODE_INVALID_ARGUMENT,
+                &format!("failed to read the request body: {e}"),
+            );
         }
         Err(_) => {
             core.failed_early(signal);
@@ -354,7 +397,12 @@ async fn handle(req: Request<Incoming>, core: &ReceiverCore, s: &Settings) -> Re
     } else {
         let Some(mut out_reservation) = core.budget.try_reserve(0) else {
             core.refused_early(signal);
-            return status(StatusCode::SERVICE_UNAVAILABLE, json, CODE_UNAVAILABLE, "data refused due to high memory usage");
+            return status(
+                StatusCode::SERVICE_UNAVAILABLE,
+                json,
+                CODE_UNAVAILABLE,
+                "data refused due to high memory usage",
+            );
         };
         match compression::decompress(encoding, &raw, s.max_body, &mut out_reservation) {
             Ok(out) => {
@@ -367,16 +415,26 @@ async fn handle(req: Request<Incoming>, core: &ReceiverCore, s: &Settings) -> Re
             }
             Err(DecompressError::OverBudget) => {
                 core.refused_early(signal);
-                return status(StatusCode::SERVICE_UNAVAILABLE, json, CODE_UNAVAILABLE, "data refused due to high memory usage");
+                return status(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    json,
+                    CODE_UNAVAILABLE,
+                    "data refused due to high memory usage",
+                );
             }
             Err(e @ DecompressError::Corrupt(_)) => {
                 core.failed_early(signal);
-                return status(StatusCode::BAD_REQUEST, json, CODE_INVALID_ARGUMENT, &e.to_string());
+                return status(
+                    StatusCode::BAD_REQUEST,
+                    json,
+                    CODE_INVALID_ARGUMENT,
+                    &e.to_string(),
+                );
             }
         }
     };
     match core.receive(signal, body, json, metadata) {
-        Outcome::Accepted(_) => success(json),
+        Outcome::Accepted => success(json),
         Outcome::Invalid(m) => status(StatusCode::BAD_REQUEST, json, CODE_INVALID_ARGUMENT, &m),
         Outcome::Refused(m) => status(StatusCode::SERVICE_UNAVAILABLE, json, CODE_UNAVAILABLE, &m),
         Outcome::Failed(m) => status(StatusCode::INTERNAL_SERVER_ERROR, json, CODE_INTERNAL, &m),
@@ -409,7 +467,9 @@ async fn read_body(
     let mut buf: Vec<u8> = Vec::with_capacity(length.unwrap_or(0));
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(BodyError::Io)?;
-        let Ok(data) = frame.into_data() else { continue };
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
         let new_len = buf.len() + data.len();
         if new_len > max {
             return Err(BodyError::TooLarge);
@@ -428,7 +488,10 @@ mod tests {
 
     #[test]
     fn origins() {
-        let p = vec!["https://*.example.com".to_owned(), "http://localhost:3000".to_owned()];
+        let p = vec![
+            "https://*.example.com".to_owned(),
+            "http://localhost:3000".to_owned(),
+        ];
         assert!(origin_allowed(&p, "https://app.example.com"));
         assert!(origin_allowed(&p, "http://localhost:3000"));
         assert!(!origin_allowed(&p, "https://example.org"));
@@ -438,9 +501,15 @@ mod tests {
     #[test]
     fn content_types_with_parameters() {
         let mut h = HeaderMap::new();
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json; charset=utf-8"),
+        );
         assert_eq!(content_type(&h), Some(true));
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("Application/X-Protobuf"));
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("Application/X-Protobuf"),
+        );
         assert_eq!(content_type(&h), Some(false));
         h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
         assert_eq!(content_type(&h), None);

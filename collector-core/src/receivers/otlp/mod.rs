@@ -82,8 +82,8 @@ use crate::telemetry::{Counter, Registry};
 /// How a request ended, for the answer and the metrics.
 #[derive(Debug)]
 pub(crate) enum Outcome {
-    /// Taken by every pipeline; the item count.
-    Accepted(u64),
+    /// Taken by every pipeline.
+    Accepted,
     /// Malformed: gRPC `INVALID_ARGUMENT`, HTTP 400.
     Invalid(String),
     /// Over budget or queues full: gRPC `UNAVAILABLE`, HTTP 503.
@@ -117,9 +117,18 @@ impl SignalMetrics {
             )
         };
         SignalMetrics {
-            accepted: c("accepted", "Number of items successfully pushed into the pipeline."),
-            refused: c("refused", "Number of items that could not be pushed into the pipeline."),
-            failed: c("failed", "Number of items that were not accepted because of an internal failure."),
+            accepted: c(
+                "accepted",
+                "Number of items successfully pushed into the pipeline.",
+            ),
+            refused: c(
+                "refused",
+                "Number of items that could not be pushed into the pipeline.",
+            ),
+            failed: c(
+                "failed",
+                "Number of items that were not accepted because of an internal failure.",
+            ),
             requests_success: req("success"),
             requests_refused: req("refused"),
             requests_failure: req("failure"),
@@ -198,7 +207,7 @@ impl ReceiverCore {
         if items == 0 {
             // An empty request succeeds without reaching the pipeline, as in Go.
             m.requests_success.add(1);
-            return Outcome::Accepted(0);
+            return Outcome::Accepted;
         }
         if let Some(md) = metadata {
             payload = payload.with_metadata(md);
@@ -211,7 +220,7 @@ impl ReceiverCore {
             Ok(()) => {
                 m.accepted.add(items);
                 m.requests_success.add(1);
-                Outcome::Accepted(items)
+                Outcome::Accepted
             }
             Err(Refusal::Retryable(msg)) => {
                 m.refused.add(items);
@@ -263,11 +272,23 @@ impl OtlpReceiver {
             )
         };
         if let Some(g) = &config.protocols.grpc {
-            let core = Arc::new(ReceiverCore::new(id, "grpc", consumers.clone(), budget.clone(), registry));
+            let core = Arc::new(ReceiverCore::new(
+                id,
+                "grpc",
+                consumers.clone(),
+                budget.clone(),
+                registry,
+            ));
             servers.push(grpc::start(g, core).map_err(|e| io_err(&g.endpoint, e))?);
         }
         if let Some(h) = &config.protocols.http {
-            let core = Arc::new(ReceiverCore::new(id, "http", consumers, budget.clone(), registry));
+            let core = Arc::new(ReceiverCore::new(
+                id,
+                "http",
+                consumers,
+                budget.clone(),
+                registry,
+            ));
             servers.push(http::start(h, core).map_err(|e| io_err(&h.endpoint, e))?);
         }
         Ok(OtlpReceiver { servers })
