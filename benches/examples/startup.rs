@@ -32,24 +32,38 @@ fn percentile(v: &mut [f64], p: f64) -> f64 {
 }
 
 fn main() {
-    let runs: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(30);
+    let runs: usize = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(30);
     let bin = std::env::var("COLLECTOR_BIN").unwrap_or_else(|_| {
         concat!(env!("CARGO_MANIFEST_DIR"), "/../target/release/collector").to_owned()
     });
     let (mut version, mut port_open, mut healthy) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..runs {
         let t = Instant::now();
-        let ok = Command::new(&bin).arg("--version").stdout(Stdio::null()).status();
+        let ok = Command::new(&bin)
+            .arg("--version")
+            .stdout(Stdio::null())
+            .status();
         assert!(ok.is_ok_and(|s| s.success()), "cannot run {bin}");
         version.push(t.elapsed().as_secs_f64() * 1e3);
 
         let (grpc, http, health, metrics) = (free_port(), free_port(), free_port(), free_port());
         let t = Instant::now();
         let mut child = Command::new(&bin)
-            .arg(format!("--set=receivers.otlp.protocols.grpc.endpoint=127.0.0.1:{grpc}"))
-            .arg(format!("--set=receivers.otlp.protocols.http.endpoint=127.0.0.1:{http}"))
-            .arg(format!("--set=extensions.health_check.endpoint=127.0.0.1:{health}"))
-            .arg(format!("--set=service.telemetry.metrics.address=127.0.0.1:{metrics}"))
+            .arg(format!(
+                "--set=receivers.otlp.protocols.grpc.endpoint=127.0.0.1:{grpc}"
+            ))
+            .arg(format!(
+                "--set=receivers.otlp.protocols.http.endpoint=127.0.0.1:{http}"
+            ))
+            .arg(format!(
+                "--set=extensions.health_check.endpoint=127.0.0.1:{health}"
+            ))
+            .arg(format!(
+                "--set=service.telemetry.metrics.address=127.0.0.1:{metrics}"
+            ))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -72,9 +86,19 @@ fn main() {
     println!("runs: {runs}");
     println!("| measure | median ms | p90 ms | ratio to `--version` (median) |");
     println!("|---|---|---|---|");
-    println!("| exec to exit, `collector --version` | {v50:.2} | {:.2} | 1.00 |", percentile(&mut version, 0.9));
-    for (name, v) in [("exec to OTLP gRPC port open", &mut port_open), ("exec to health check 200", &mut healthy)] {
+    println!(
+        "| exec to exit, `collector --version` | {v50:.2} | {:.2} | 1.00 |",
+        percentile(&mut version, 0.9)
+    );
+    for (name, v) in [
+        ("exec to OTLP gRPC port open", &mut port_open),
+        ("exec to health check 200", &mut healthy),
+    ] {
         let m = percentile(v, 0.5);
-        println!("| {name} | {m:.2} | {:.2} | {:.2} |", percentile(v, 0.9), m / v50);
+        println!(
+            "| {name} | {m:.2} | {:.2} | {:.2} |",
+            percentile(v, 0.9),
+            m / v50
+        );
     }
 }

@@ -275,6 +275,28 @@ fn build_exporter(
             registry,
             tally,
         )),
+        ComponentConfig::OtlpGrpc(o) => Ok(ExporterRuntime::new(
+            &id,
+            signal,
+            Arc::new(exporters::otlp::grpc::GrpcExporter::new(
+                &id, signal, o, registry,
+            )?),
+            &o.sending_queue,
+            &o.retry_on_failure,
+            registry,
+            tally,
+        )),
+        ComponentConfig::OtlpHttp(o) => Ok(ExporterRuntime::new(
+            &id,
+            signal,
+            Arc::new(exporters::otlp::http::HttpExporter::new(
+                &id, signal, o, registry,
+            )?),
+            &o.sending_queue,
+            &o.retry_on_failure,
+            registry,
+            tally,
+        )),
         _ => Err(Error::new(
             ErrorKind::Config,
             format!("exporter {id}: not built yet"),

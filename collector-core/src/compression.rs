@@ -271,3 +271,74 @@ mod tests {
         }
     }
 }
+
+/// Compresses `chunks` (one logical buffer in pieces) for sending: gzip, zlib, zstd,
+/// framed snappy or lz4. The chunks are streamed into the encoder, never joined first.
+pub(crate) fn compress(encoding: Encoding, chunks: &[bytes::Bytes]) -> std::io::Result<Vec<u8>> {
+    use std::io::Write;
+    let total: usize = chunks.iter().map(bytes::Bytes::len).sum();
+    let out = Vec::with_capacity(total / 3 + 64);
+    fn feed<W: Write>(mut w: W, chunks: &[bytes::Bytes]) -> std::io::Result<W> {
+        for c in chunks {
+            w.write_all(c)?;
+        }
+        Ok(w)
+    }
+    Ok(match encoding {
+        Encoding::Identity => {
+            let mut out = out;
+            for c in chunks {
+                out.extend_from_slice(c);
+            }
+            out
+        }
+        Encoding::Gzip => feed(
+            flate2::write::GzEncoder::new(out, flate2::Compression::default()),
+            chunks,
+        )?
+        .finish()?,
+        Encoding::Zlib => feed(
+            flate2::write::ZlibEncoder::new(out, flate2::Compression::default()),
+            chunks,
+        )?
+        .finish()?,
+        Encoding::Zstd => feed(zstd::stream::write::Encoder::new(out, 3)?, chunks)?.finish()?,
+        Encoding::Snappy => feed(snap::write::FrameEncoder::new(out), chunks)?
+            .into_inner()
+            .map_err(|e| e.into_error())?,
+        Encoding::Lz4 => feed(lz4_flex::frame::FrameEncoder::new(out), chunks)?
+            .finish()
+            .map_err(std::io::Error::other)?,
+    })
+}
+
+#[cfg(test)]
+mod compress_tests {
+    use super::*;
+    use crate::memory::Budget;
+
+    #[test]
+    fn compress_then_decompress() {
+        let chunks: Vec<bytes::Bytes> = (0..5)
+            .map(|i| bytes::Bytes::from(vec![i as u8; 10_000]))
+            .collect();
+        let joined: Vec<u8> = chunks.iter().flat_map(|c| c.iter().copied()).collect();
+        for enc in [
+            Encoding::Identity,
+            Encoding::Gzip,
+            Encoding::Zlib,
+            Encoding::Zstd,
+            Encoding::Snappy,
+            Encoding::Lz4,
+        ] {
+            let c = compress(enc, &chunks).unwrap();
+            let budget = Budget::new(1 << 20);
+            let mut r = budget.try_reserve(0).unwrap();
+            assert_eq!(
+                decompress(enc, &c, 1 << 20, &mut r).unwrap(),
+                joined,
+                "{enc:?}"
+            );
+        }
+    }
+}

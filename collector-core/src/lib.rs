@@ -29,6 +29,7 @@ pub mod processors;
 pub mod receivers;
 pub(crate) mod server;
 pub(crate) mod telemetry;
+pub(crate) mod tls;
 
 pub use collector::{Collector, CollectorHandle, ShutdownReport};
 pub use config::Config;

@@ -76,7 +76,12 @@ pub(crate) struct ServeOptions {
     pub(crate) max_concurrent_streams: Option<u32>,
     /// HTTP/2 keepalive ping interval and timeout.
     pub(crate) keepalive: Option<(Duration, Duration)>,
+    /// TLS, when configured.
+    pub(crate) tls: Option<std::sync::Arc<rustls::ServerConfig>>,
 }
+
+/// How long a client may take to finish the TLS handshake.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A running server: stop it with [`ServerHandle::shutdown`].
 #[derive(Debug)]
@@ -142,6 +147,8 @@ where
                     h2.keep_alive_interval(interval).keep_alive_timeout(timeout);
                 }
             }
+            let builder = std::sync::Arc::new(builder);
+            let tls = opts.tls.clone().map(tokio_rustls::TlsAcceptor::from);
             let graceful = hyper_util::server::graceful::GracefulShutdown::new();
             loop {
                 tokio::select! {
@@ -157,12 +164,32 @@ where
                             let fut = svc(req);
                             async move { Ok::<_, Infallible>(fut.await) }
                         });
-                        let conn = builder
-                            .serve_connection(TokioIo::new(stream), hyper_svc)
-                            .into_owned();
-                        let conn = graceful.watch(conn);
+                        let watcher = graceful.watcher();
+                        let builder = builder.clone();
+                        let tls = tls.clone();
                         tokio::spawn(async move {
-                            let _ = conn.await;
+                            match tls {
+                                None => {
+                                    let conn = builder
+                                        .serve_connection(TokioIo::new(stream), hyper_svc)
+                                        .into_owned();
+                                    let _ = watcher.watch(conn).await;
+                                }
+                                Some(acceptor) => {
+                                    let Ok(Ok(tls_stream)) = tokio::time::timeout(
+                                        HANDSHAKE_TIMEOUT,
+                                        acceptor.accept(stream),
+                                    )
+                                    .await
+                                    else {
+                                        return;
+                                    };
+                                    let conn = builder
+                                        .serve_connection(TokioIo::new(tls_stream), hyper_svc)
+                                        .into_owned();
+                                    let _ = watcher.watch(conn).await;
+                                }
+                            }
                         });
                     }
                     _ = stopped.changed() => break,

@@ -34,13 +34,6 @@ pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Why an export attempt failed.
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "the debug exporter never fails; the OTLP exporters will"
-    )
-)]
 pub(crate) enum ExportError {
     /// Worth another attempt (backend down, 503, UNAVAILABLE...); `throttle` is the wait the
     /// server asked for (RetryInfo, Retry-After).
@@ -81,6 +74,11 @@ struct Shared {
     metrics: Metrics,
     tally: Arc<Tally>,
     stopping: watch::Receiver<bool>,
+    /// `block_on_overflow`: wait for room instead of dropping.
+    block: bool,
+    /// Items taken off the queue and not yet delivered or dropped: what an abort at the
+    /// shutdown deadline cuts off.
+    in_flight: std::sync::atomic::AtomicU64,
 }
 
 /// One exporter instance with its queue and sender tasks.
@@ -146,6 +144,8 @@ impl ExporterRuntime {
             metrics,
             tally,
             stopping,
+            block: queue.enabled && queue.block_on_overflow,
+            in_flight: std::sync::atomic::AtomicU64::new(0),
         });
         let s = shared.clone();
         registry.gauge_fn(
@@ -176,7 +176,12 @@ impl ExporterRuntime {
             let s = self.shared.clone();
             tasks.push(tokio::spawn(async move {
                 while let Some(p) = s.queue.pop().await {
+                    let items = p.items();
+                    s.in_flight
+                        .fetch_add(items, std::sync::atomic::Ordering::Relaxed);
                     s.send(p).await;
+                    s.in_flight
+                        .fetch_sub(items, std::sync::atomic::Ordering::Relaxed);
                 }
             }));
         }
@@ -187,17 +192,26 @@ impl ExporterRuntime {
     pub(crate) async fn shutdown(&self, deadline: Instant) {
         let _ = self.stop.send(true);
         self.shared.queue.close();
-        let tasks: Vec<_> = std::mem::take(&mut *self.tasks.lock());
-        let abort: Vec<_> = tasks.iter().map(JoinHandle::abort_handle).collect();
+        let mut tasks: Vec<_> = std::mem::take(&mut *self.tasks.lock());
         let all = async {
-            for t in tasks {
+            for t in &mut tasks {
                 let _ = t.await;
             }
         };
         if tokio::time::timeout_at(deadline.into(), all).await.is_err() {
-            for a in abort {
-                a.abort();
+            for t in &tasks {
+                t.abort();
             }
+            for t in tasks {
+                let _ = t.await;
+            }
+        }
+        let cut = self
+            .shared
+            .in_flight
+            .swap(0, std::sync::atomic::Ordering::Relaxed);
+        if cut > 0 {
+            self.shared.tally.dropped.add(cut);
         }
         let left: u64 = self.shared.queue.drain().iter().map(Payload::items).sum();
         if left > 0 {
@@ -222,6 +236,10 @@ impl ExporterQueue for ExporterRuntime {
                 Err(Refusal::Retryable("sending queue is full".to_owned()))
             }
         }
+    }
+
+    fn blocked(&self) -> Option<Arc<tokio::sync::Notify>> {
+        (self.shared.block && self.shared.queue.is_full()).then(|| self.shared.queue.room.clone())
     }
 
     fn dropped_full(&self, items: u64) {

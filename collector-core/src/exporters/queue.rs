@@ -155,6 +155,8 @@ impl QueueConfig {
 pub(crate) struct Queue {
     state: parking_lot::Mutex<QueueState>,
     ready: tokio::sync::Notify,
+    /// Woken whenever an item leaves the queue.
+    pub(crate) room: std::sync::Arc<tokio::sync::Notify>,
     capacity: u64,
     sizer: Sizer,
 }
@@ -174,6 +176,7 @@ impl Queue {
                 closed: false,
             }),
             ready: tokio::sync::Notify::new(),
+            room: std::sync::Arc::new(tokio::sync::Notify::new()),
             capacity,
             sizer,
         }
@@ -214,6 +217,7 @@ impl Queue {
                     s.size -= self.units(&p);
                     let more = !s.items.is_empty();
                     drop(s);
+                    self.room.notify_waiters();
                     if more {
                         // Keep the other consumers going.
                         self.ready.notify_one();
@@ -239,6 +243,12 @@ impl Queue {
         let mut s = self.state.lock();
         s.size = 0;
         s.items.drain(..).collect()
+    }
+
+    /// Whether the queue is at capacity (blocking exporters wait then).
+    pub(crate) fn is_full(&self) -> bool {
+        let s = self.state.lock();
+        !s.items.is_empty() && s.size >= self.capacity
     }
 
     /// Current size in sizer units.

@@ -143,72 +143,70 @@ pub(crate) fn start(
     use http::{Response, StatusCode, header};
     use http_body_util::Full;
 
-    if cfg.tls.is_some() {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::Unsupported,
-            "TLS on the health check is not supported yet",
-        ));
-    }
+    let tls =
+        match &cfg.tls {
+            Some(t) => Some(crate::tls::server_config(t, &[b"http/1.1"]).map_err(|e| {
+                std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string())
+            })?),
+            None => None,
+        };
     let listeners = crate::server::bind(&cfg.endpoint)?;
     let path = cfg.path.clone();
     let bodies = cfg.response_body.clone();
-    crate::server::serve(
-        listeners,
-        crate::server::ServeOptions::default(),
-        move |req| {
-            let health = health.clone();
-            let path = path.clone();
-            let bodies = bodies.clone();
-            async move {
-                if req.uri().path() != path {
-                    let mut r =
-                        Response::new(Full::new(Bytes::from_static(b"404 page not found\n")));
-                    *r.status_mut() = StatusCode::NOT_FOUND;
-                    return r;
+    let opts = crate::server::ServeOptions {
+        tls,
+        ..Default::default()
+    };
+    crate::server::serve(listeners, opts, move |req| {
+        let health = health.clone();
+        let path = path.clone();
+        let bodies = bodies.clone();
+        async move {
+            if req.uri().path() != path {
+                let mut r = Response::new(Full::new(Bytes::from_static(b"404 page not found\n")));
+                *r.status_mut() = StatusCode::NOT_FOUND;
+                return r;
+            }
+            let (status, body) = match (health.ready_since(), &bodies) {
+                (Some(_), Some(b)) if !b.healthy.is_empty() => (StatusCode::OK, b.healthy.clone()),
+                (None, Some(b)) if !b.unhealthy.is_empty() => {
+                    (StatusCode::SERVICE_UNAVAILABLE, b.unhealthy.clone())
                 }
-                let (status, body) = match (health.ready_since(), &bodies) {
-                    (Some(_), Some(b)) if !b.healthy.is_empty() => {
-                        (StatusCode::OK, b.healthy.clone())
-                    }
-                    (None, Some(b)) if !b.unhealthy.is_empty() => {
-                        (StatusCode::SERVICE_UNAVAILABLE, b.unhealthy.clone())
-                    }
-                    (Some(since), _) => {
-                        let up = health
-                            .started
-                            .get()
-                            .map(|s| s.elapsed())
-                            .unwrap_or_default();
-                        (
-                            StatusCode::OK,
-                            serde_json::json!({
-                                "status": "Server available",
-                                "upSince": rfc3339(since),
-                                "uptime": crate::config::Duration::from(up).to_string(),
-                            })
-                            .to_string(),
-                        )
-                    }
-                    (None, _) => (
-                        StatusCode::SERVICE_UNAVAILABLE,
+                (Some(since), _) => {
+                    let up = health
+                        .started
+                        .get()
+                        .map(|s| s.elapsed())
+                        .unwrap_or_default();
+                    (
+                        StatusCode::OK,
                         serde_json::json!({
-                            "status": "Server not available",
-                            "upSince": "0001-01-01T00:00:00Z",
-                            "uptime": "",
+                            "status": "Server available",
+                            "upSince": rfc3339(since),
+                            "uptime": crate::config::Duration::from(up).to_string(),
                         })
                         .to_string(),
-                    ),
-                };
-                let mut r = Response::new(Full::new(Bytes::from(body)));
-                *r.status_mut() = status;
-                r.headers_mut().insert(
-                    header::CONTENT_TYPE,
-                    http::HeaderValue::from_static("application/json"),
-                );
-                r
-            }
-        },
-    )
+                    )
+                }
+                (None, _) => (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    serde_json::json!({
+                        "status": "Server not available",
+                        "upSince": "0001-01-01T00:00:00Z",
+                        "uptime": "",
+                    })
+                    .to_string(),
+                ),
+            };
+            let mut r = Response::new(Full::new(Bytes::from(body)));
+            *r.status_mut() = status;
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                http::HeaderValue::from_static("application/json"),
+            );
+            r
+        }
+    })
 }
 
 #[cfg(test)]

@@ -11,11 +11,14 @@ use std::sync::Arc;
 use crate::otlp::Payload;
 
 /// Why a stage did not take a payload.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub(crate) enum Refusal {
     /// Over budget, or every queue full: the sender should retry later
     /// (gRPC `UNAVAILABLE`, HTTP 503).
     Retryable(String),
+    /// An exporter with `block_on_overflow` is full: wait for the notification and offer
+    /// the payload (given back) again. No exporter of that pipeline took it.
+    Blocked(Arc<tokio::sync::Notify>, Box<Payload>),
     /// The payload can never be taken (gRPC `INTERNAL`, HTTP 500).
     #[expect(dead_code, reason = "no built processor refuses permanently yet")]
     Permanent(String),
@@ -59,6 +62,11 @@ pub(crate) trait ExporterQueue: Send + Sync {
     /// Counts a payload the pipeline dropped for this exporter because its queue was full
     /// while another exporter of the pipeline took it (the independence rule).
     fn dropped_full(&self, items: u64);
+    /// For an exporter configured with `block_on_overflow`: when its queue is full, what to
+    /// wait on before offering again.
+    fn blocked(&self) -> Option<Arc<tokio::sync::Notify>> {
+        None
+    }
 }
 
 /// The end of a pipeline: hands the payload to each exporter's queue.
@@ -79,6 +87,11 @@ impl ExporterFanout {
 
 impl Consumer for ExporterFanout {
     fn consume(&self, payload: Payload) -> Result<(), Refusal> {
+        // `block_on_overflow` couples the pipeline to that exporter: nothing is offered to
+        // anyone until it has room (documented in docs/runtime.md).
+        if let Some(room) = self.exporters.iter().find_map(|e| e.blocked()) {
+            return Err(Refusal::Blocked(room, Box::new(payload)));
+        }
         let items = payload.items();
         if self.exporters.len() == 1 {
             return self.exporters[0].offer(payload);

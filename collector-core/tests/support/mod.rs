@@ -3,6 +3,8 @@
 
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod sink;
+
 use std::net::SocketAddr;
 
 use bytes::Bytes;

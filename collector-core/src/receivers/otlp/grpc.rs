@@ -119,14 +119,12 @@ fn signal_of(path: &str) -> Option<Signal> {
 pub(crate) fn start(
     cfg: &GrpcServerConfig,
     core: Arc<ReceiverCore>,
-) -> std::io::Result<ServerHandle> {
-    if cfg.tls.is_some() {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::Unsupported,
-            "TLS on the OTLP receiver is not supported yet (terminate TLS in front of it)",
-        ));
-    }
-    let listeners = server::bind(&cfg.endpoint)?;
+) -> Result<ServerHandle, crate::Error> {
+    let tls = match &cfg.tls {
+        Some(t) => Some(crate::tls::server_config(t, &[b"h2"])?),
+        None => None,
+    };
+    let listeners = server::bind(&cfg.endpoint).map_err(io)?;
     let keepalive = cfg.keepalive.as_ref().and_then(|k| {
         let p = &k.server_parameters;
         (p.time.as_nanos() > 0).then(|| {
@@ -144,6 +142,7 @@ pub(crate) fn start(
         max_concurrent_streams: (cfg.max_concurrent_streams > 0)
             .then_some(cfg.max_concurrent_streams),
         keepalive,
+        tls,
     };
     let max = if cfg.max_recv_msg_size_mib > 0 {
         usize::try_from(cfg.max_recv_msg_size_mib << 20).unwrap_or(usize::MAX)
@@ -155,6 +154,11 @@ pub(crate) fn start(
         let core = core.clone();
         async move { handle(req, &core, max, include_metadata).await }
     })
+    .map_err(io)
+}
+
+fn io(e: std::io::Error) -> crate::Error {
+    crate::Error::with_source(crate::ErrorKind::Io, e.to_string(), e)
 }
 
 async fn handle(
@@ -229,7 +233,7 @@ async fn handle(
             return grpc_response(Code::Unavailable, "timed out reading the request message");
         }
     };
-    match core.receive(signal, bytes, false, metadata) {
+    match core.receive(signal, bytes, false, metadata).await {
         Outcome::Accepted => grpc_response(Code::Ok, ""),
         Outcome::Invalid(m) => grpc_response(Code::InvalidArgument, &m),
         Outcome::Refused(m) => grpc_response(Code::Unavailable, &m),

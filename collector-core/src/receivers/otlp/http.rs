@@ -43,13 +43,11 @@ struct Settings {
 pub(crate) fn start(
     cfg: &OtlpHttpConfig,
     core: Arc<ReceiverCore>,
-) -> std::io::Result<ServerHandle> {
-    if cfg.tls.is_some() {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::Unsupported,
-            "TLS on the OTLP receiver is not supported yet (terminate TLS in front of it)",
-        ));
-    }
+) -> Result<ServerHandle, crate::Error> {
+    let tls = match &cfg.tls {
+        Some(t) => Some(crate::tls::server_config(t, &[b"h2", b"http/1.1"])?),
+        None => None,
+    };
     let path = |p: &str| {
         if p.starts_with('/') {
             p.to_owned()
@@ -102,8 +100,10 @@ pub(crate) fn start(
         header_read_timeout: timeouts.into_iter().min(),
         max_concurrent_streams: None,
         keepalive: None,
+        tls,
     };
-    let listeners = server::bind(&cfg.endpoint)?;
+    let io = |e: std::io::Error| crate::Error::with_source(crate::ErrorKind::Io, e.to_string(), e);
+    let listeners = server::bind(&cfg.endpoint).map_err(io)?;
     server::serve(listeners, opts, move |req| {
         let core = core.clone();
         let settings = settings.clone();
@@ -117,6 +117,7 @@ pub(crate) fn start(
             resp
         }
     })
+    .map_err(io)
 }
 
 fn text(status: StatusCode, body: &str) -> Response<Full<Bytes>> {
@@ -433,7 +434,7 @@ async fn handle(
             }
         }
     };
-    match core.receive(signal, body, json, metadata) {
+    match core.receive(signal, body, json, metadata).await {
         Outcome::Accepted => success(json),
         Outcome::Invalid(m) => status(StatusCode::BAD_REQUEST, json, CODE_INVALID_ARGUMENT, &m),
         Outcome::Refused(m) => status(StatusCode::SERVICE_UNAVAILABLE, json, CODE_UNAVAILABLE, &m),

@@ -79,6 +79,11 @@ use crate::otlp::{Metadata, Payload};
 use crate::pipeline::{Consumer, Refusal};
 use crate::telemetry::{Counter, Registry};
 
+/// How long a request may wait for an exporter with `block_on_overflow` to have room.
+const BLOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+/// How long one wait lasts before the room is checked again.
+const BLOCK_POLL: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// How a request ended, for the answer and the metrics.
 #[derive(Debug)]
 pub(crate) enum Outcome {
@@ -182,8 +187,9 @@ impl ReceiverCore {
         self.metrics[index(signal)].requests_failure.add(1);
     }
 
-    /// Validates `body` (accounted on the budget) and hands it to the pipelines.
-    pub(crate) fn receive(
+    /// Validates `body` (accounted on the budget) and hands it to the pipelines; waits (up
+    /// to [`BLOCK_WAIT`]) while an exporter with `block_on_overflow` is full.
+    pub(crate) async fn receive(
         &self,
         signal: Signal,
         body: Bytes,
@@ -216,7 +222,19 @@ impl ReceiverCore {
             m.requests_failure.add(1);
             return Outcome::Failed(format!("no pipeline takes {signal}"));
         };
-        match consumer.consume(payload) {
+        let deadline = tokio::time::Instant::now() + BLOCK_WAIT;
+        let result = loop {
+            match consumer.consume(payload) {
+                Err(Refusal::Blocked(room, back)) if tokio::time::Instant::now() < deadline => {
+                    // Bounded waits: a wake-up between the check and the wait is not missed
+                    // for long.
+                    let _ = tokio::time::timeout(BLOCK_POLL, room.notified()).await;
+                    payload = *back;
+                }
+                other => break other,
+            }
+        };
+        match result {
             Ok(()) => {
                 m.accepted.add(items);
                 m.requests_success.add(1);
@@ -226,6 +244,11 @@ impl ReceiverCore {
                 m.refused.add(items);
                 m.requests_refused.add(1);
                 Outcome::Refused(msg)
+            }
+            Err(Refusal::Blocked(..)) => {
+                m.refused.add(items);
+                m.requests_refused.add(1);
+                Outcome::Refused("sending queue is full".to_owned())
             }
             Err(Refusal::Permanent(msg)) => {
                 m.failed.add(items);
@@ -264,11 +287,13 @@ impl OtlpReceiver {
         registry: &Registry,
     ) -> Result<OtlpReceiver, crate::Error> {
         let mut servers = Vec::new();
-        let io_err = |endpoint: &str, e: std::io::Error| {
-            crate::Error::with_source(
-                crate::ErrorKind::Io,
-                format!("receiver {id}: cannot listen on {endpoint}: {e}"),
-                e,
+        let fail = |endpoint: &str, e: crate::Error| {
+            crate::Error::new(
+                e.kind(),
+                format!(
+                    "receiver {id}: cannot listen on {endpoint}: {}",
+                    e.message()
+                ),
             )
         };
         if let Some(g) = &config.protocols.grpc {
@@ -279,7 +304,7 @@ impl OtlpReceiver {
                 budget.clone(),
                 registry,
             ));
-            servers.push(grpc::start(g, core).map_err(|e| io_err(&g.endpoint, e))?);
+            servers.push(grpc::start(g, core).map_err(|e| fail(&g.endpoint, e))?);
         }
         if let Some(h) = &config.protocols.http {
             let core = Arc::new(ReceiverCore::new(
@@ -289,7 +314,7 @@ impl OtlpReceiver {
                 budget.clone(),
                 registry,
             ));
-            servers.push(http::start(h, core).map_err(|e| io_err(&h.endpoint, e))?);
+            servers.push(http::start(h, core).map_err(|e| fail(&h.endpoint, e))?);
         }
         Ok(OtlpReceiver { servers })
     }

@@ -1,0 +1,386 @@
+//! The OTLP exporters against a real backend on 127.0.0.1 (an in-test sink decoding with
+//! prost, or a second collector): compressions, headers, TLS with a generated CA, retries,
+//! throttling, permanent errors, full queues and the independence rule.
+
+#![allow(clippy::unwrap_used)] // test helpers: a panic is a failing test
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use support::sink::{Answer, Sink, tls_files};
+use support::*;
+
+const PROTO: &str = "application/x-protobuf";
+
+/// A collector whose traces pipeline sends to `exporters` (YAML under `exporters:`).
+async fn pipeline(exporters: &str, names: &str) -> collector_core::CollectorHandle {
+    let extra = format!(
+        "exporters:\n{exporters}\nservice:\n  pipelines:\n    traces:\n      receivers: [otlp]\n      exporters: [{names}]\n"
+    );
+    start(&extra, None).await
+}
+
+async fn send(h: &collector_core::CollectorHandle, requests: usize, spans: usize) -> usize {
+    let mut ok = 0;
+    for _ in 0..requests {
+        let r = http(post(
+            http_addr(h),
+            "/v1/traces",
+            PROTO,
+            None,
+            traces(1, spans),
+        ))
+        .await;
+        if r.status == 200 {
+            ok += 1;
+        }
+    }
+    ok
+}
+
+async fn wait(f: impl FnMut() -> bool) {
+    assert!(eventually(f).await, "timed out waiting");
+}
+
+#[tokio::test]
+async fn grpc_and_http_with_every_compression_and_headers() {
+    let sink = Sink::start(None).await;
+    let a = sink.addr;
+    let mut exporters = String::new();
+    let mut names = Vec::new();
+    for c in ["none", "gzip", "zstd", "snappy"] {
+        exporters += &format!(
+            "  otlp/{c}:\n    endpoint: {a}\n    tls:\n      insecure: true\n    compression: {c}\n    headers:\n      x-api-key: secret-{c}\n"
+        );
+        exporters += &format!(
+            "  otlphttp/{c}:\n    endpoint: http://{a}\n    compression: {c}\n    headers:\n      x-api-key: secret-{c}\n"
+        );
+        names.push(format!("otlp/{c}"));
+        names.push(format!("otlphttp/{c}"));
+    }
+    exporters += &format!("  otlphttp/json:\n    endpoint: http://{a}\n    encoding: json\n");
+    names.push("otlphttp/json".into());
+    let h = pipeline(&exporters, &names.join(", ")).await;
+    assert_eq!(send(&h, 5, 10).await, 5);
+    // Nine exporters, each gets all 50 spans.
+    wait(|| sink.spans() == 9 * 50).await;
+    {
+        let reqs = sink.state.requests.lock();
+        for c in ["none", "gzip", "zstd", "snappy"] {
+            let with = reqs
+                .iter()
+                .filter(|r| {
+                    r.headers
+                        .get("x-api-key")
+                        .is_some_and(|v| v == &*format!("secret-{c}"))
+                })
+                .count();
+            assert_eq!(with, 10, "{c}");
+        }
+        let grpc_gzip = reqs
+            .iter()
+            .filter(|r| r.headers.get("grpc-encoding").is_some_and(|v| v == "gzip"))
+            .count();
+        assert_eq!(grpc_gzip, 5);
+        assert!(reqs.iter().any(|r| {
+            r.path == "/v1/traces"
+                && r.headers
+                    .get("content-encoding")
+                    .is_some_and(|v| v == "zstd")
+        }));
+        assert!(reqs.iter().any(|r| {
+            r.headers
+                .get("content-type")
+                .is_some_and(|v| v == "application/json")
+        }));
+    }
+    h.shutdown(Duration::from_secs(5)).await;
+    sink.stop();
+}
+
+#[tokio::test]
+async fn tls_with_a_ca_the_test_generates() {
+    let dir = tempdir();
+    let (ca, server) = tls_files(&dir);
+    let sink = Sink::start(Some(server)).await;
+    let port = sink.addr.port();
+    let exporters = format!(
+        "  otlp:\n    endpoint: localhost:{port}\n    tls:\n      ca_file: {ca}\n  otlphttp:\n    endpoint: https://localhost:{port}\n    tls:\n      ca_file: {ca}\n  otlp/untrusted:\n    endpoint: localhost:{port}\n    retry_on_failure:\n      enabled: false\n",
+        ca = ca.display()
+    );
+    let h = pipeline(&exporters, "otlp, otlphttp, otlp/untrusted").await;
+    assert_eq!(send(&h, 3, 4).await, 3);
+    wait(|| sink.spans() == 24).await;
+    // Without the CA the handshake fails: dropped after one attempt, counted.
+    wait(|| {
+        metric(
+            &h,
+            "otelcol_exporter_send_failed_spans_total",
+            "exporter=\"otlp/untrusted\"",
+        ) == 12.0
+    })
+    .await;
+    h.shutdown(Duration::from_secs(5)).await;
+    sink.stop();
+}
+
+#[tokio::test]
+async fn our_exporter_to_our_receiver_over_tls() {
+    let dir = tempdir();
+    let (ca, _) = tls_files(&dir);
+    let backend = start(
+        &format!(
+            "receivers:\n  otlp:\n    protocols:\n      grpc:\n        tls:\n          cert_file: {d}/server.pem\n          key_file: {d}/server.key\n",
+            d = dir.display()
+        ),
+        None,
+    )
+    .await;
+    let port = grpc_addr(&backend).port();
+    let front = pipeline(
+        &format!(
+            "  otlp:\n    endpoint: localhost:{port}\n    tls:\n      ca_file: {}\n",
+            ca.display()
+        ),
+        "otlp",
+    )
+    .await;
+    assert_eq!(send(&front, 4, 25).await, 4);
+    wait(|| {
+        metric(
+            &backend,
+            "otelcol_receiver_accepted_spans_total",
+            "transport=\"grpc\"",
+        ) == 100.0
+    })
+    .await;
+    front.shutdown(Duration::from_secs(5)).await;
+    backend.shutdown(Duration::from_secs(5)).await;
+}
+
+#[tokio::test]
+async fn backend_down_then_back_loses_nothing() {
+    // Reserve a port, close it: the backend is down.
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let exporters = format!(
+        "  otlp:\n    endpoint: {addr}\n    tls:\n      insecure: true\n    retry_on_failure:\n      initial_interval: 50ms\n      max_interval: 200ms\n      max_elapsed_time: 30s\n"
+    );
+    let h = pipeline(&exporters, "otlp").await;
+    assert_eq!(send(&h, 10, 10).await, 10);
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert!(metric(&h, "otelcol_exporter_sent_spans_total", "") == 0.0);
+    let sink = Sink::start_on(addr, None).await;
+    wait(|| sink.spans() == 100).await;
+    let report = h.shutdown(Duration::from_secs(5)).await;
+    assert_eq!((report.delivered_items, report.dropped_items), (100, 0));
+    sink.stop();
+}
+
+#[tokio::test]
+async fn throttles_are_honoured() {
+    let sink = Sink::start(None).await;
+    let a = sink.addr;
+    sink.then(Answer::Http(503, Some(1)));
+    sink.then(Answer::Grpc(14, Some(Duration::from_secs(1))));
+    let exporters = format!(
+        "  otlphttp:\n    endpoint: http://{a}\n    retry_on_failure:\n      initial_interval: 10ms\n  otlp:\n    endpoint: {a}\n    tls:\n      insecure: true\n    retry_on_failure:\n      initial_interval: 10ms\n"
+    );
+    let h = pipeline(&exporters, "otlphttp, otlp").await;
+    let t0 = Instant::now();
+    assert_eq!(send(&h, 1, 3).await, 1);
+    wait(|| sink.spans() == 6).await;
+    {
+        let reqs = sink.state.requests.lock();
+        assert_eq!(reqs.len(), 4, "two throttled attempts and two successes");
+        // Each exporter's second attempt came at least the server's second after the first.
+        for path in [
+            "/v1/traces",
+            "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+        ] {
+            let times: Vec<Instant> = reqs
+                .iter()
+                .filter(|r| r.path == path)
+                .map(|r| r.at)
+                .collect();
+            assert_eq!(times.len(), 2, "{path}");
+            assert!(
+                times[1] - times[0] >= Duration::from_millis(950),
+                "{path}: {:?}",
+                times[1] - times[0]
+            );
+        }
+        assert!(t0.elapsed() < Duration::from_secs(5));
+    }
+    h.shutdown(Duration::from_secs(5)).await;
+    sink.stop();
+}
+
+#[tokio::test]
+async fn permanent_errors_are_dropped_after_one_attempt() {
+    let sink = Sink::start(None).await;
+    let a = sink.addr;
+    sink.then(Answer::Http(400, None));
+    sink.then(Answer::Grpc(3, None));
+    // RESOURCE_EXHAUSTED without RetryInfo is permanent too.
+    sink.then(Answer::Grpc(8, None));
+    let exporters = format!(
+        "  otlphttp:\n    endpoint: http://{a}\n  otlp:\n    endpoint: {a}\n    tls:\n      insecure: true\n"
+    );
+    let h = pipeline(&exporters, "otlphttp, otlp").await;
+    assert_eq!(send(&h, 1, 5).await, 1);
+    wait(|| metric(&h, "otelcol_exporter_send_failed_spans_total", "") == 10.0).await;
+    assert_eq!(sink.requests(), 2);
+    // The next request goes through (the third scripted answer), is dropped too.
+    assert_eq!(send(&h, 1, 5).await, 1);
+    wait(|| sink.requests() == 4).await;
+    let report = h.shutdown(Duration::from_secs(5)).await;
+    assert_eq!(report.dropped_items, 15);
+    assert_eq!(report.delivered_items, 5);
+    sink.stop();
+}
+
+#[tokio::test]
+async fn partial_success_is_counted_not_retried() {
+    let sink = Sink::start(None).await;
+    sink.then(Answer::Partial(2));
+    let exporters = format!(
+        "  otlp:\n    endpoint: {}\n    tls:\n      insecure: true\n",
+        sink.addr
+    );
+    let h = pipeline(&exporters, "otlp").await;
+    send(&h, 1, 5).await;
+    wait(|| {
+        metric(
+            &h,
+            "otelcol_exporter_partial_success_rejected_spans_total",
+            "",
+        ) == 2.0
+    })
+    .await;
+    assert_eq!(sink.requests(), 1);
+    h.shutdown(Duration::from_secs(5)).await;
+    sink.stop();
+}
+
+#[tokio::test]
+async fn a_slow_backend_fills_the_queue_then_the_sender_is_refused() {
+    let sink = Sink::start(None).await;
+    sink.delay(Duration::from_millis(300));
+    let exporters = format!(
+        "  otlp:\n    endpoint: {}\n    tls:\n      insecure: true\n    sending_queue:\n      queue_size: 2\n      num_consumers: 1\n",
+        sink.addr
+    );
+    let h = pipeline(&exporters, "otlp").await;
+    // One in flight, two queued; the rest are refused with 503 (retryable) and nothing is
+    // silently dropped.
+    let ok = send(&h, 10, 1).await;
+    assert!((2..=4).contains(&ok), "accepted {ok}");
+    assert_eq!(
+        metric(&h, "otelcol_exporter_enqueue_failed_spans_total", ""),
+        (10 - ok) as f64
+    );
+    wait(|| sink.spans() == ok as u64).await;
+    let report = h.shutdown(Duration::from_secs(5)).await;
+    assert_eq!(report.dropped_items, 0);
+    sink.stop();
+}
+
+#[tokio::test]
+async fn one_exporter_down_does_not_stop_the_other() {
+    let sink = Sink::start(None).await;
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let exporters = format!(
+        "  otlp/down:\n    endpoint: {dead}\n    tls:\n      insecure: true\n    sending_queue:\n      queue_size: 3\n      num_consumers: 1\n    retry_on_failure:\n      initial_interval: 1s\n  otlp/up:\n    endpoint: {}\n    tls:\n      insecure: true\n",
+        sink.addr
+    );
+    let h = pipeline(&exporters, "otlp/down, otlp/up").await;
+    assert_eq!(
+        send(&h, 20, 2).await,
+        20,
+        "the healthy exporter takes everything"
+    );
+    wait(|| sink.spans() == 40).await;
+    // The full queue of the dead exporter dropped and counted what it could not hold.
+    let dropped = metric(
+        &h,
+        "otelcol_exporter_dropped_spans_total",
+        "exporter=\"otlp/down\"",
+    );
+    assert!(dropped >= 30.0, "dropped {dropped}");
+    h.shutdown(Duration::from_millis(200)).await;
+    sink.stop();
+}
+
+#[tokio::test]
+async fn shutdown_gives_queued_data_one_attempt_within_the_deadline() {
+    let sink = Sink::start(None).await;
+    sink.delay(Duration::from_millis(100));
+    let exporters = format!(
+        "  otlp:\n    endpoint: {}\n    tls:\n      insecure: true\n    sending_queue:\n      num_consumers: 1\n",
+        sink.addr
+    );
+    let h = pipeline(&exporters, "otlp").await;
+    assert_eq!(send(&h, 30, 1).await, 30);
+    let t0 = Instant::now();
+    let report = h.shutdown(Duration::from_millis(1000)).await;
+    assert!(t0.elapsed() < Duration::from_millis(1500));
+    assert_eq!(report.delivered_items + report.dropped_items, 30);
+    assert!(report.dropped_items > 0, "the deadline cut the queue short");
+    assert_eq!(sink.spans(), report.delivered_items);
+    sink.stop();
+}
+
+fn tempdir() -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!(
+        "collector-test-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[tokio::test]
+async fn block_on_overflow_waits_for_room_instead_of_refusing() {
+    let sink = Sink::start(None).await;
+    sink.delay(Duration::from_millis(100));
+    let exporters = format!(
+        "  otlp:\n    endpoint: {}\n    tls:\n      insecure: true\n    sending_queue:\n      queue_size: 1\n      num_consumers: 1\n      block_on_overflow: true\n",
+        sink.addr
+    );
+    let h = pipeline(&exporters, "otlp").await;
+    let addr = http_addr(&h);
+    let senders: Vec<_> = (0..6)
+        .map(|_| {
+            tokio::spawn(async move {
+                http(post(addr, "/v1/traces", PROTO, None, traces(1, 2)))
+                    .await
+                    .status
+            })
+        })
+        .collect();
+    for s in senders {
+        assert_eq!(
+            s.await.unwrap(),
+            200,
+            "a blocking exporter makes senders wait, not fail"
+        );
+    }
+    wait(|| sink.spans() == 12).await;
+    assert_eq!(
+        metric(&h, "otelcol_exporter_enqueue_failed_spans_total", ""),
+        0.0
+    );
+    h.shutdown(Duration::from_secs(5)).await;
+    sink.stop();
+}
