@@ -137,6 +137,9 @@ fn default_config_is_the_documented_one() {
         "endpoint: 127.0.0.1:4318",
         "endpoint: 127.0.0.1:13133",
         "verbosity: tree",
+        "- memory_limiter",
+        "- batch",
+        "limit_percentage: 80",
     ] {
         assert!(out.contains(want), "{want} not in\n{out}");
     }

@@ -13,7 +13,9 @@ use crate::config::{Component, Config};
 use crate::exporters::{self, ExporterRuntime, Tally};
 use crate::extensions::health_check::{self, Health};
 use crate::memory::{Budget, DEFAULT_BUDGET_BYTES};
-use crate::pipeline::{Consumer, ExporterFanout, ExporterQueue, ReceiverFanout};
+use crate::pipeline::{Consumer, ExporterFanout, ExporterQueue, Processor, ReceiverFanout};
+use crate::processors::batch::BatchProcessor;
+use crate::processors::memory_limiter::{LimiterState, MemoryLimiter};
 use crate::receivers::otlp::OtlpReceiver;
 use crate::server::ServerHandle;
 use crate::telemetry::{self, Registry};
@@ -40,6 +42,8 @@ pub struct ShutdownReport {
 struct Running {
     health: Health,
     receivers: Mutex<Vec<(String, OtlpReceiver)>>,
+    /// Every pipeline's processors, first to last.
+    processors: Vec<Arc<dyn Processor>>,
     exporters: Vec<Arc<ExporterRuntime>>,
     servers: Mutex<Vec<ServerHandle>>,
     tally: Arc<Tally>,
@@ -136,9 +140,31 @@ impl Collector {
             tracing::info!(kind = "extension", name = %id, "Extension started.");
         }
 
+        // Memory limiters: one shared state per id, as Go shares one limiter instance
+        // between the pipelines that name it. Admission (the budget) uses the smallest soft
+        // limit among them.
+        let mut limiters: HashMap<String, Arc<LimiterState>> = HashMap::new();
+        for p in cfg.service.pipelines.values() {
+            for pid in &p.processors {
+                if limiters.contains_key(pid) {
+                    continue;
+                }
+                if let ComponentConfig::MemoryLimiter(m) = &find(&cfg.processors, pid)?.config {
+                    let state = LimiterState::new(m, budget.clone()).map_err(|e| {
+                        Error::new(e.kind(), format!("processor {pid}: {}", e.message()))
+                    })?;
+                    limiters.insert(pid.clone(), state);
+                }
+            }
+        }
+        if let Some(soft) = limiters.values().map(|l| l.limits().soft).min() {
+            budget.set_limit(usize::try_from(soft).unwrap_or(usize::MAX));
+        }
+
         // Exporters: one instance per (id, signal), as in Go.
         let mut exporters: HashMap<(String, Signal), Arc<ExporterRuntime>> = HashMap::new();
         let mut pipelines: HashMap<String, (Signal, Arc<dyn Consumer>)> = HashMap::new();
+        let mut processors: Vec<Arc<dyn Processor>> = Vec::new();
         for (pid, p) in &cfg.service.pipelines {
             let signal = pipeline_signal(pid);
             let mut queues: Vec<Arc<dyn ExporterQueue>> = Vec::new();
@@ -155,14 +181,48 @@ impl Collector {
                 };
                 queues.push(rt);
             }
-            let chain: Arc<dyn Consumer> = Arc::new(ExporterFanout::new(queues));
-            // Processors wrap the chain from the last one back (none has a runtime yet,
-            // so `unbuilt` refused configurations that list any).
+            // Processors wrap the chain from the last one back; each pipeline has its own
+            // instances (a limiter's state is shared).
+            let mut chain: Arc<dyn Consumer> = Arc::new(ExporterFanout::new(queues));
+            let mut mine: Vec<Arc<dyn Processor>> = Vec::new();
+            for proc_id in p.processors.iter().rev() {
+                let c = find(&cfg.processors, proc_id)?;
+                let built: Arc<dyn Processor> = match &c.config {
+                    ComponentConfig::MemoryLimiter(_) => {
+                        let state = limiters.get(proc_id).cloned().ok_or_else(|| {
+                            Error::new(ErrorKind::Internal, format!("limiter {proc_id} vanished"))
+                        })?;
+                        Arc::new(MemoryLimiter::new(proc_id, signal, state, chain, &registry))
+                    }
+                    ComponentConfig::Batch(b) => Arc::new(BatchProcessor::new(
+                        proc_id,
+                        signal,
+                        b,
+                        chain,
+                        budget.clone(),
+                        tally.clone(),
+                        &registry,
+                    )),
+                    _ => {
+                        return Err(Error::new(
+                            ErrorKind::Config,
+                            format!("processor {proc_id}: not built yet"),
+                        ));
+                    }
+                };
+                chain = built.clone();
+                mine.push(built);
+            }
+            mine.reverse();
+            processors.extend(mine);
             pipelines.insert(pid.clone(), (signal, chain));
         }
         let exporters: Vec<Arc<ExporterRuntime>> = exporters.into_values().collect();
         for e in &exporters {
             e.start();
+        }
+        for p in &processors {
+            p.start();
         }
 
         // Receivers: one instance per id, feeding every pipeline that names it.
@@ -225,6 +285,7 @@ impl Collector {
             inner: Arc::new(Running {
                 health,
                 receivers: Mutex::new(receivers),
+                processors,
                 exporters,
                 servers: Mutex::new(servers),
                 tally,
@@ -340,6 +401,10 @@ impl CollectorHandle {
         for (_, r) in receivers {
             r.shutdown(deadline.saturating_duration_since(Instant::now()))
                 .await;
+        }
+        // Processors in pipeline order, so a batch flushes into exporters still running.
+        for p in &self.inner.processors {
+            p.shutdown(deadline).await;
         }
         for e in &self.inner.exporters {
             e.shutdown(deadline).await;

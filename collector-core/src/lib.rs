@@ -16,6 +16,7 @@
 #[cfg(test)]
 extern crate self as collector_core;
 
+mod cgroup;
 mod collector;
 mod compression;
 pub mod config;
@@ -31,6 +32,7 @@ pub(crate) mod server;
 pub(crate) mod telemetry;
 pub(crate) mod tls;
 
+pub use cgroup::worker_threads;
 pub use collector::{Collector, CollectorHandle, ShutdownReport};
 pub use config::Config;
 pub use error::{Error, ErrorKind};

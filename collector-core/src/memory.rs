@@ -166,6 +166,18 @@ pub fn accounted(buf: Vec<u8>, mut reservation: Reservation) -> Bytes {
     })
 }
 
+/// `buf` as `Bytes`, accounted on `budget` (whatever its limit: the data is already
+/// accepted) when one is given.
+pub(crate) fn maybe_accounted(buf: Vec<u8>, budget: Option<&Budget>) -> Bytes {
+    match budget {
+        Some(b) => {
+            let r = b.force_reserve(buf.len());
+            accounted(buf, r)
+        }
+        None => Bytes::from(buf),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

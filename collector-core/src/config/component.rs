@@ -266,8 +266,8 @@ macro_rules! factory {
 pub(crate) static FACTORIES: &[Factory] = &[
     factory!(Receiver, "otlp", [], OtlpReceiverConfig, runtime = true),
     factory!(Receiver, "embedded", [], EmbeddedConfig, runtime = false),
-    factory!(Processor, "memory_limiter", [], MemoryLimiterConfig, runtime = false),
-    factory!(Processor, "batch", [], BatchConfig, runtime = false),
+    factory!(Processor, "memory_limiter", [], MemoryLimiterConfig, runtime = true),
+    factory!(Processor, "batch", [], BatchConfig, runtime = true),
     factory!(Processor, "resource", [], ResourceConfig, runtime = false),
     factory!(Processor, "resourcedetection", ["resource_detection"], ResourceDetectionConfig, runtime = false),
     factory!(Processor, "attributes", [], AttributesConfig, runtime = false),

@@ -286,8 +286,14 @@ fn metric_points(metric: &[u8]) -> u64 {
 }
 
 /// Splits an entry into one holding its first `n` items and one holding the rest
-/// (`0 < n < entry.items()`). Both are new buffers; headers are copied to both sides.
-pub(crate) fn split_entry(signal: Signal, entry: &Entry, n: u64) -> (Entry, Entry) {
+/// (`0 < n < entry.items()`). Both are new buffers, accounted on `budget` when given;
+/// headers are copied to both sides.
+pub(crate) fn split_entry(
+    signal: Signal,
+    entry: &Entry,
+    n: u64,
+    budget: Option<&crate::memory::Budget>,
+) -> (Entry, Entry) {
     let mut header = Vec::new();
     let mut scopes = Vec::new();
     for piece in entry.pieces() {
@@ -318,9 +324,10 @@ pub(crate) fn split_entry(signal: Signal, entry: &Entry, n: u64) -> (Entry, Entr
         }
     }
     let total = entry.items();
+    let buf = |v: Vec<u8>| crate::memory::maybe_accounted(v, budget);
     (
-        Entry::from_pieces(SmallVec::from_iter([Bytes::from(front)]), n),
-        Entry::from_pieces(SmallVec::from_iter([Bytes::from(back)]), total - n),
+        Entry::from_pieces(SmallVec::from_iter([buf(front)]), n),
+        Entry::from_pieces(SmallVec::from_iter([buf(back)]), total - n),
     )
 }
 

@@ -187,6 +187,11 @@ impl Payload {
         self.metadata.as_deref()
     }
 
+    /// Replaces the client metadata (the batch processor keeps only `metadata_keys`).
+    pub(crate) fn set_metadata(&mut self, metadata: Option<std::sync::Arc<Metadata>>) {
+        self.metadata = metadata;
+    }
+
     /// Attaches client metadata.
     pub fn with_metadata(mut self, metadata: std::sync::Arc<Metadata>) -> Payload {
         self.metadata = Some(metadata);
@@ -298,6 +303,16 @@ impl Payload {
     ///
     /// `max_items == 0` takes nothing.
     pub fn split_to(&mut self, max_items: u64) -> Payload {
+        self.split_to_in(max_items, None)
+    }
+
+    /// [`split_to`](Self::split_to), with the buffers a straddling entry's split makes
+    /// accounted on `budget`.
+    pub(crate) fn split_to_in(
+        &mut self,
+        max_items: u64,
+        budget: Option<&crate::memory::Budget>,
+    ) -> Payload {
         if max_items >= self.items {
             return std::mem::replace(self, Payload::empty(self.signal));
         }
@@ -315,7 +330,7 @@ impl Payload {
                     break;
                 }
             } else {
-                let (a, b) = super::edit::split_entry(self.signal, &e, max_items - taken);
+                let (a, b) = super::edit::split_entry(self.signal, &e, max_items - taken, budget);
                 taken = max_items;
                 front.push(a);
                 self.entries.push(b);
@@ -360,10 +375,19 @@ impl Payload {
     /// sparse](Self::is_sparse), releasing the larger buffers it pinned. Anything that
     /// keeps payloads for long (a batch remainder) calls this.
     pub fn compact(&mut self) {
+        self.compact_in(None);
+    }
+
+    /// [`compact`](Self::compact), with the new buffer accounted on `budget`.
+    pub(crate) fn compact_in(&mut self, budget: Option<&crate::memory::Budget>) {
         if !self.is_sparse() {
             return;
         }
-        let all = self.to_bytes();
+        let mut out = Vec::with_capacity(self.encoded_len());
+        for e in &self.entries {
+            e.write_to(&mut out);
+        }
+        let all = crate::memory::maybe_accounted(out, budget);
         let mut at = 0;
         for e in &mut self.entries {
             let n = e.encoded_len();

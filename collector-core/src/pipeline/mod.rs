@@ -20,7 +20,6 @@ pub(crate) enum Refusal {
     /// the payload (given back) again. No exporter of that pipeline took it.
     Blocked(Arc<tokio::sync::Notify>, Box<Payload>),
     /// The payload can never be taken (gRPC `INTERNAL`, HTTP 500).
-    #[expect(dead_code, reason = "no built processor refuses permanently yet")]
     Permanent(String),
 }
 
@@ -28,6 +27,19 @@ pub(crate) enum Refusal {
 pub(crate) trait Consumer: Send + Sync {
     /// Takes `payload` or says why not. Never blocks.
     fn consume(&self, payload: Payload) -> Result<(), Refusal>;
+}
+
+/// A processor: a stage with a lifecycle (timers, background detection, draining).
+pub(crate) trait Processor: Consumer {
+    /// Starts background work. Called before any receiver starts.
+    fn start(&self) {}
+    /// Drains what it holds into the next stage before `deadline`.
+    fn shutdown(
+        &self,
+        _deadline: std::time::Instant,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>> {
+        Box::pin(async {})
+    }
 }
 
 /// A receiver's view of the pipelines that name it, for one signal: every pipeline gets the

@@ -57,3 +57,505 @@ impl Validate for BatchConfig {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Runtime
+// ---------------------------------------------------------------------------------------
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use parking_lot::Mutex;
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+use crate::Signal;
+use crate::exporters::Tally;
+use crate::memory::Budget;
+use crate::otlp::{Metadata, Payload};
+use crate::pipeline::{Consumer, Processor, Refusal};
+use crate::telemetry::{Counter, Gauge, Histogram, Registry};
+
+/// Bucket bounds of `otelcol_processor_batch_batch_send_size`, as in Go v0.138
+/// (`processor/batchprocessor/metadata.yaml`).
+const SEND_SIZE_BOUNDS: [f64; 22] = [
+    10.0, 25.0, 50.0, 75.0, 100.0, 250.0, 500.0, 750.0, 1000.0, 2000.0, 3000.0, 4000.0, 5000.0,
+    6000.0, 7000.0, 8000.0, 9000.0, 10000.0, 20000.0, 30000.0, 50000.0, 100000.0,
+];
+
+/// How long the flush task waits before offering a refused batch again; doubles up to
+/// `RETRY_MAX` while the next stage keeps refusing. Short, because a full exporter queue
+/// usually has room again after one export.
+const RETRY_MIN: std::time::Duration = std::time::Duration::from_millis(5);
+const RETRY_MAX: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// Go's error for one metadata combination too many (a permanent error).
+const TOO_MANY_COMBINATIONS: &str = "too many batcher metadata-value combinations";
+
+/// Why a batch was cut (shutdown flushes count as timeout, as in Go).
+#[derive(Clone, Copy)]
+enum Trigger {
+    Size,
+    Timeout,
+}
+
+/// The items of one metadata combination.
+struct Shard {
+    /// Items waiting for a trigger, in arrival order.
+    pending: Payload,
+    /// When the timer flushes `pending` (None while it is empty or there is no timer).
+    due: Option<Instant>,
+    /// The timer's phase: it ticks every `timeout` after the last flush, as Go's does.
+    last_flush: Instant,
+    /// Batches cut but refused by the next stage, oldest first: offered again, in order,
+    /// before anything newer of this shard.
+    backlog: VecDeque<Payload>,
+    /// The flush task holds a batch of the backlog out: newer batches queue behind it.
+    draining: bool,
+    /// Only the listed `metadata_keys`, attached to every batch of this shard.
+    metadata: Option<Arc<Metadata>>,
+}
+
+/// The first tick of a period-`timeout` timer last reset at `last` that is after `now`.
+/// Go's timer keeps ticking while a shard is empty, so an item arriving after a quiet
+/// spell waits for the next tick, not a whole `timeout`.
+fn next_tick(last: Instant, timeout: std::time::Duration, now: Instant) -> Instant {
+    let period = timeout.as_nanos().max(1);
+    let ticks = now.saturating_duration_since(last).as_nanos() / period + 1;
+    last + timeout * u32::try_from(ticks).unwrap_or(u32::MAX)
+}
+
+struct Metrics {
+    send_size: Histogram,
+    size_trigger: Counter,
+    timeout_trigger: Counter,
+    cardinality: Gauge,
+}
+
+struct Inner {
+    id: String,
+    cfg: BatchConfig,
+    signal: Signal,
+    /// Lower-cased `metadata_keys`.
+    keys: Vec<String>,
+    next: Arc<dyn Consumer>,
+    budget: Budget,
+    tally: Arc<Tally>,
+    metrics: Metrics,
+    /// Held for appends and cuts only; the next stage is called without it.
+    shards: Mutex<HashMap<String, Shard>>,
+    /// Wakes the flush task: a shard got a due time, or a batch was refused.
+    wake: Notify,
+    stopping: AtomicBool,
+    stop: Notify,
+    task: Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+/// The `batch` processor of one pipeline.
+///
+/// Receivers append under a short lock (a `Vec` extend, and a cut at item boundaries when
+/// the size trigger fires); cut batches go to the next stage outside it. When the next
+/// stage refuses a batch (every exporter queue full), the batch processor keeps it, still
+/// counted on the memory budget, and offers it again in order, so the memory limiter
+/// upstream refuses new data instead of anything being dropped.
+pub(crate) struct BatchProcessor {
+    inner: Arc<Inner>,
+}
+
+impl BatchProcessor {
+    pub(crate) fn new(
+        id: &str,
+        signal: Signal,
+        cfg: &BatchConfig,
+        next: Arc<dyn Consumer>,
+        budget: Budget,
+        tally: Arc<Tally>,
+        registry: &Registry,
+    ) -> BatchProcessor {
+        let labels = [("processor", id)];
+        let metrics = Metrics {
+            send_size: registry.histogram(
+                "otelcol_processor_batch_batch_send_size",
+                "Number of units in the batch",
+                &labels,
+                &SEND_SIZE_BOUNDS,
+            ),
+            size_trigger: registry.counter(
+                "otelcol_processor_batch_batch_size_trigger_send",
+                "Number of times the batch was sent due to a size trigger",
+                &labels,
+            ),
+            timeout_trigger: registry.counter(
+                "otelcol_processor_batch_timeout_trigger_send",
+                "Number of times the batch was sent due to a timeout trigger",
+                &labels,
+            ),
+            cardinality: registry.gauge(
+                "otelcol_processor_batch_metadata_cardinality",
+                "Number of distinct metadata value combinations being processed",
+                &labels,
+            ),
+        };
+        BatchProcessor {
+            inner: Arc::new(Inner {
+                id: id.to_owned(),
+                cfg: cfg.clone(),
+                signal,
+                keys: cfg.metadata_keys.iter().map(|k| k.to_lowercase()).collect(),
+                next,
+                budget,
+                tally,
+                metrics,
+                shards: Mutex::new(HashMap::new()),
+                wake: Notify::new(),
+                stopping: AtomicBool::new(false),
+                stop: Notify::new(),
+                task: Mutex::new(None),
+            }),
+        }
+    }
+}
+
+impl Inner {
+    /// Go creates the timer only when both are set; otherwise every append sends.
+    fn has_timer(&self) -> bool {
+        !self.cfg.timeout.to_std().is_zero() && self.cfg.send_batch_size != 0
+    }
+
+    fn timeout(&self) -> std::time::Duration {
+        self.cfg.timeout.to_std()
+    }
+
+    /// The shard key and metadata of a payload: the values of each listed key.
+    fn shard_of(&self, p: &Payload) -> (String, Option<Arc<Metadata>>) {
+        if self.keys.is_empty() {
+            return (String::new(), None);
+        }
+        let mut key = String::new();
+        let mut pairs = Vec::new();
+        for k in &self.keys {
+            key.push('\u{0}');
+            for v in p.metadata().into_iter().flat_map(|m| m.get(k)) {
+                key.push('\u{1}');
+                key.push_str(v);
+                pairs.push((k.clone(), v.to_owned()));
+            }
+        }
+        (key, Some(Arc::new(Metadata::new(pairs))))
+    }
+
+    /// Cuts one batch of at most `send_batch_max_size` items off the front of the pending
+    /// items.
+    fn cut(&self, shard: &mut Shard, trigger: Trigger, now: Instant) -> Payload {
+        let max = u64::from(self.cfg.send_batch_max_size);
+        let mut batch = shard.pending.split_to_in(max, Some(&self.budget));
+        batch.set_metadata(shard.metadata.clone());
+        // A remainder that pins a much larger received buffer is copied out, so what the
+        // batch holds for long is what the budget says.
+        shard.pending.compact_in(Some(&self.budget));
+        shard.last_flush = now;
+        self.metrics.send_size.record(batch.items());
+        match trigger {
+            Trigger::Size => self.metrics.size_trigger.add(1),
+            Trigger::Timeout => self.metrics.timeout_trigger.add(1),
+        }
+        batch
+    }
+
+    /// Appends `p` to its shard and cuts what the size trigger says; returns the cut
+    /// batches that may go to the next stage now.
+    fn append(&self, p: Payload) -> Result<(String, Vec<Payload>), Refusal> {
+        let now = Instant::now();
+        let (key, metadata) = self.shard_of(&p);
+        let mut shards = self.shards.lock();
+        let count = shards.len();
+        let shard = match shards.entry(key.clone()) {
+            std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+            std::collections::hash_map::Entry::Vacant(v) => {
+                let limit = self.cfg.metadata_cardinality_limit as usize;
+                if limit > 0 && count >= limit {
+                    return Err(Refusal::Permanent(TOO_MANY_COMBINATIONS.to_owned()));
+                }
+                self.metrics.cardinality.set(count as i64 + 1);
+                v.insert(Shard {
+                    pending: Payload::empty(self.signal),
+                    due: None,
+                    last_flush: now,
+                    backlog: VecDeque::new(),
+                    draining: false,
+                    metadata,
+                })
+            }
+        };
+        let was_empty = shard.pending.is_empty();
+        shard.pending.append(p);
+        let timer = self.has_timer();
+        let size = u64::from(self.cfg.send_batch_size);
+        let mut out = Vec::new();
+        while shard.pending.items() > 0 && (!timer || shard.pending.items() >= size) {
+            out.push(self.cut(shard, Trigger::Size, now));
+        }
+        let mut wake = false;
+        if timer {
+            if shard.pending.is_empty() {
+                shard.due = None;
+            } else if was_empty || !out.is_empty() {
+                shard.due = Some(next_tick(shard.last_flush, self.timeout(), now));
+                wake = true;
+            }
+        }
+        if !out.is_empty() && (shard.draining || !shard.backlog.is_empty()) {
+            shard.backlog.extend(out.drain(..));
+            wake = true;
+        }
+        drop(shards);
+        if wake {
+            self.wake.notify_one();
+        }
+        Ok((key, out))
+    }
+
+    /// Offers `batches` (of shard `key`) to the next stage in order. The first refused one
+    /// and everything after it go to the front of the shard's backlog; returns the refusal's
+    /// wait handle (`block_on_overflow`) or a fresh one.
+    fn offer(&self, key: &str, batches: Vec<Payload>) -> Option<Arc<Notify>> {
+        let mut batches = batches.into_iter();
+        while let Some(b) = batches.next() {
+            if let Some(room) = self.offer_one(b.clone()) {
+                let mut shards = self.shards.lock();
+                if let Some(shard) = shards.get_mut(key) {
+                    let rest: Vec<Payload> = batches.collect();
+                    for p in rest.into_iter().rev() {
+                        shard.backlog.push_front(p);
+                    }
+                    shard.backlog.push_front(b);
+                }
+                drop(shards);
+                self.wake.notify_one();
+                return Some(room);
+            }
+        }
+        None
+    }
+
+    /// Offers one batch; `Some` (what to wait on) when it was refused and must be kept.
+    fn offer_one(&self, b: Payload) -> Option<Arc<Notify>> {
+        let items = b.items();
+        match self.next.consume(b) {
+            Ok(()) => None,
+            Err(Refusal::Retryable(_)) => Some(Arc::new(Notify::new())),
+            Err(Refusal::Blocked(room, _)) => Some(room),
+            Err(Refusal::Permanent(msg)) => {
+                // Nothing after a batch processor refuses permanently today; if something
+                // does, the batch can never be delivered: dropped, counted, as Go does.
+                tracing::warn!(processor = %self.id, error = %msg, dropped_items = items, "Sender failed");
+                self.tally.dropped.add(items);
+                None
+            }
+        }
+    }
+
+    /// Offers the backlog of shard `key`, oldest first, until it is empty or refused.
+    fn drain(&self, key: &str) -> Option<Arc<Notify>> {
+        loop {
+            let b = {
+                let mut shards = self.shards.lock();
+                let shard = shards.get_mut(key)?;
+                match shard.backlog.pop_front() {
+                    Some(b) => {
+                        shard.draining = true;
+                        b
+                    }
+                    None => {
+                        shard.draining = false;
+                        return None;
+                    }
+                }
+            };
+            let refused = self.offer_one(b.clone());
+            if let Some(room) = refused {
+                let mut shards = self.shards.lock();
+                if let Some(shard) = shards.get_mut(key) {
+                    shard.backlog.push_front(b);
+                    shard.draining = false;
+                }
+                return Some(room);
+            }
+        }
+    }
+
+    /// Cuts the shards whose timer is due, then offers every backlog. Returns the
+    /// earliest due time and, if a batch was refused, what to wait on.
+    fn flush_due(&self, now: Instant) -> (Option<Instant>, Option<Arc<Notify>>) {
+        let mut ready: Vec<(String, Vec<Payload>)> = Vec::new();
+        let mut keys = Vec::new();
+        let mut next_due: Option<Instant> = None;
+        {
+            let mut shards = self.shards.lock();
+            for (key, shard) in shards.iter_mut() {
+                if shard.due.is_some_and(|d| d <= now) {
+                    let mut out = Vec::new();
+                    while !shard.pending.is_empty() {
+                        out.push(self.cut(shard, Trigger::Timeout, now));
+                    }
+                    shard.due = None;
+                    if shard.draining || !shard.backlog.is_empty() {
+                        shard.backlog.extend(out);
+                    } else {
+                        ready.push((key.clone(), out));
+                    }
+                }
+                if let Some(d) = shard.due {
+                    next_due = Some(next_due.map_or(d, |n| n.min(d)));
+                }
+                if !shard.backlog.is_empty() {
+                    keys.push(key.clone());
+                }
+            }
+        }
+        let mut refused = None;
+        for (key, batches) in ready {
+            if let Some(r) = self.offer(&key, batches) {
+                refused = Some(r);
+            }
+        }
+        for key in keys {
+            if let Some(r) = self.drain(&key) {
+                refused = Some(r);
+            }
+        }
+        (next_due, refused)
+    }
+
+    /// The flush task: timer flushes and offering refused batches again.
+    async fn run(self: Arc<Self>) {
+        let mut delay = RETRY_MIN;
+        loop {
+            if self.stopping.load(Ordering::Acquire) {
+                return;
+            }
+            let now = Instant::now();
+            let (next_due, refused) = self.flush_due(now);
+            let mut until = next_due;
+            let room = match refused {
+                Some(room) => {
+                    let retry = now + delay;
+                    until = Some(until.map_or(retry, |u| u.min(retry)));
+                    delay = (delay * 2).min(RETRY_MAX);
+                    Some(room)
+                }
+                None => {
+                    delay = RETRY_MIN;
+                    None
+                }
+            };
+            let sleep = async {
+                match until {
+                    Some(t) => tokio::time::sleep_until(t).await,
+                    None => std::future::pending().await,
+                }
+            };
+            let room_freed = async {
+                match &room {
+                    Some(r) => r.notified().await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = self.stop.notified() => return,
+                _ = self.wake.notified() => {}
+                _ = sleep => {}
+                _ = room_freed => {}
+            }
+        }
+    }
+
+    /// Shutdown: everything pending is cut and offered until `deadline`; what the next
+    /// stage still refuses then is dropped and counted.
+    async fn finish(&self, deadline: Instant) {
+        let now = Instant::now();
+        {
+            let mut shards = self.shards.lock();
+            for shard in shards.values_mut() {
+                while !shard.pending.is_empty() {
+                    let b = self.cut(shard, Trigger::Timeout, now);
+                    shard.backlog.push_back(b);
+                }
+                shard.due = None;
+            }
+        }
+        let mut delay = RETRY_MIN;
+        loop {
+            let keys: Vec<String> = self.shards.lock().keys().cloned().collect();
+            let mut refused = None;
+            for key in &keys {
+                if let Some(r) = self.drain(key) {
+                    refused = Some(r);
+                }
+            }
+            let Some(room) = refused else { return };
+            if Instant::now() >= deadline {
+                break;
+            }
+            let until = (Instant::now() + delay).min(deadline);
+            delay = (delay * 2).min(RETRY_MAX);
+            tokio::select! {
+                _ = tokio::time::sleep_until(until) => {}
+                _ = room.notified() => {}
+            }
+        }
+        let mut dropped = 0;
+        for shard in self.shards.lock().values_mut() {
+            dropped += shard.backlog.drain(..).map(|b| b.items()).sum::<u64>();
+        }
+        if dropped > 0 {
+            tracing::error!(
+                processor = %self.id,
+                dropped_items = dropped,
+                "Shutdown deadline reached: dropping batches no exporter took."
+            );
+            self.tally.dropped.add(dropped);
+        }
+    }
+}
+
+impl Consumer for BatchProcessor {
+    fn consume(&self, payload: Payload) -> Result<(), Refusal> {
+        let inner = &self.inner;
+        if inner.stopping.load(Ordering::Acquire) {
+            // Flushed already: straight through, so late data is refused or taken by
+            // the exporters rather than stranded here.
+            return inner.next.consume(payload);
+        }
+        let (key, batches) = inner.append(payload)?;
+        if !batches.is_empty() {
+            inner.offer(&key, batches);
+        }
+        Ok(())
+    }
+}
+
+impl Processor for BatchProcessor {
+    fn start(&self) {
+        let mut task = self.inner.task.lock();
+        if task.is_none() {
+            *task = Some(tokio::spawn(self.inner.clone().run()));
+        }
+    }
+
+    fn shutdown(
+        &self,
+        deadline: std::time::Instant,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>> {
+        Box::pin(async move {
+            self.inner.stopping.store(true, Ordering::Release);
+            self.inner.stop.notify_one();
+            let task = self.inner.task.lock().take();
+            if let Some(t) = task {
+                let _ = t.await;
+            }
+            self.inner.finish(Instant::from_std(deadline)).await;
+        })
+    }
+}

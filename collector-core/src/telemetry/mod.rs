@@ -56,10 +56,6 @@ pub(crate) struct HistogramInner {
     sum: AtomicU64,
 }
 
-#[cfg_attr(
-    not(test),
-    expect(dead_code, reason = "the batch processor records send sizes")
-)]
 impl Histogram {
     pub(crate) fn record(&self, v: u64) {
         let i = self
@@ -211,10 +207,6 @@ impl Registry {
     }
 
     /// A histogram series with `bounds`.
-    #[cfg_attr(
-        not(test),
-        expect(dead_code, reason = "the batch processor records send sizes")
-    )]
     pub(crate) fn histogram(
         &self,
         name: &str,
