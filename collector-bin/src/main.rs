@@ -214,7 +214,7 @@ fn run(cli: &Cli) -> ExitCode {
     // The container's CPU quota, not the host's cores: a quarter-core Fargate task gets one
     // worker instead of contending with itself on every core of the host.
     let workers = collector_core::worker_threads();
-    tracing::debug!(workers, "Starting the runtime");
+    tracing::info!(worker_threads = workers, "Starting the runtime");
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(workers)
         .enable_all()

@@ -16,6 +16,8 @@
 #[cfg(test)]
 extern crate self as collector_core;
 
+#[doc(hidden)]
+pub mod bench;
 mod cgroup;
 mod collector;
 mod compression;

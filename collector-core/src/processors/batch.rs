@@ -147,6 +147,9 @@ struct Inner {
     shards: Mutex<HashMap<String, Shard>>,
     /// Wakes the flush task: a shard got a due time, or a batch was refused.
     wake: Notify,
+    /// When the processor was built: the phase of the single shard's timer, which Go
+    /// starts with the processor (a metadata shard's starts when the shard is created).
+    created: Instant,
     stopping: AtomicBool,
     stop: Notify,
     task: Mutex<Option<tokio::task::JoinHandle<()>>>,
@@ -209,6 +212,7 @@ impl BatchProcessor {
                 metrics,
                 shards: Mutex::new(HashMap::new()),
                 wake: Notify::new(),
+                created: Instant::now(),
                 stopping: AtomicBool::new(false),
                 stop: Notify::new(),
                 task: Mutex::new(None),
@@ -248,7 +252,10 @@ impl Inner {
     /// Cuts one batch of at most `send_batch_max_size` items off the front of the pending
     /// items.
     fn cut(&self, shard: &mut Shard, trigger: Trigger, now: Instant) -> Payload {
-        let max = u64::from(self.cfg.send_batch_max_size);
+        let max = match self.cfg.send_batch_max_size {
+            0 => u64::MAX,
+            m => u64::from(m),
+        };
         let mut batch = shard.pending.split_to_in(max, Some(&self.budget));
         batch.set_metadata(shard.metadata.clone());
         // A remainder that pins a much larger received buffer is copied out, so what the
@@ -281,7 +288,11 @@ impl Inner {
                 v.insert(Shard {
                     pending: Payload::empty(self.signal),
                     due: None,
-                    last_flush: now,
+                    last_flush: if self.keys.is_empty() {
+                        self.created
+                    } else {
+                        now
+                    },
                     backlog: VecDeque::new(),
                     draining: false,
                     metadata,
@@ -557,5 +568,322 @@ impl Processor for BatchProcessor {
             }
             self.inner.finish(Instant::from_std(deadline)).await;
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::otlp::wire::{WireType, put_key, put_nested, put_varint};
+    use std::time::Duration;
+
+    /// The next stage: records what it gets, refuses while `refuse` is set.
+    #[derive(Default)]
+    struct Sink {
+        got: Mutex<Vec<Payload>>,
+        refuse: AtomicBool,
+    }
+
+    impl Consumer for Sink {
+        fn consume(&self, p: Payload) -> Result<(), Refusal> {
+            if self.refuse.load(Ordering::Relaxed) {
+                return Err(Refusal::Retryable("sending queue is full".into()));
+            }
+            self.got.lock().push(p);
+            Ok(())
+        }
+    }
+
+    impl Sink {
+        fn sizes(&self) -> Vec<u64> {
+            self.got.lock().iter().map(Payload::items).collect()
+        }
+        /// Span numbers in delivery order.
+        fn spans(&self) -> Vec<u64> {
+            let mut out = Vec::new();
+            for p in self.got.lock().iter() {
+                let json = String::from_utf8(p.to_json()).unwrap();
+                for part in json.split("\"name\":\"s").skip(1) {
+                    out.push(part.split('"').next().unwrap().parse().unwrap());
+                }
+            }
+            out
+        }
+    }
+
+    /// A request with spans named `s{first}`..`s{first+n-1}`, in two resources so splits
+    /// cut across entries as well as inside them.
+    fn spans(first: u64, n: u64) -> Payload {
+        let mut out = Vec::new();
+        let half = n / 2;
+        for (from, count) in [(first, half), (first + half, n - half)] {
+            if count == 0 {
+                continue;
+            }
+            put_nested(&mut out, 1, |rs| {
+                put_nested(rs, 2, |ss| {
+                    for i in from..from + count {
+                        put_nested(ss, 2, |span| {
+                            let name = format!("s{i}");
+                            put_key(span, 5, WireType::Len);
+                            put_varint(span, name.len() as u64);
+                            span.extend_from_slice(name.as_bytes());
+                        });
+                    }
+                })
+            });
+        }
+        Payload::decode(Signal::Traces, bytes::Bytes::from(out)).unwrap()
+    }
+
+    fn with_tenant(p: Payload, tenant: &str) -> Payload {
+        p.with_metadata(Arc::new(Metadata::new([
+            ("X-Tenant".to_owned(), tenant.to_owned()),
+            ("other".to_owned(), "dropped".to_owned()),
+        ])))
+    }
+
+    struct Rig {
+        batch: BatchProcessor,
+        sink: Arc<Sink>,
+        tally: Arc<Tally>,
+        budget: Budget,
+    }
+
+    fn rig(cfg: BatchConfig) -> Rig {
+        let sink = Arc::new(Sink::default());
+        let tally = Arc::new(Tally::default());
+        let budget = Budget::new(usize::MAX);
+        let batch = BatchProcessor::new(
+            "batch",
+            Signal::Traces,
+            &cfg,
+            sink.clone(),
+            budget.clone(),
+            tally.clone(),
+            &Registry::default(),
+        );
+        batch.start();
+        Rig {
+            batch,
+            sink,
+            tally,
+            budget,
+        }
+    }
+
+    fn cfg(size: u32, max: u32, timeout_ms: i64) -> BatchConfig {
+        BatchConfig {
+            send_batch_size: size,
+            send_batch_max_size: max,
+            timeout: crate::config::Duration::from_millis(timeout_ms),
+            ..BatchConfig::default()
+        }
+    }
+
+    async fn shutdown(r: &Rig) {
+        r.batch
+            .shutdown(std::time::Instant::now() + Duration::from_secs(5))
+            .await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn size_trigger_sends_everything_pending_without_a_max() {
+        let r = rig(cfg(10, 0, 1000));
+        r.batch.consume(spans(0, 4)).unwrap();
+        r.batch.consume(spans(4, 4)).unwrap();
+        assert!(r.sink.sizes().is_empty());
+        r.batch.consume(spans(8, 4)).unwrap();
+        assert_eq!(r.sink.sizes(), [12]);
+        assert_eq!(r.sink.spans(), (0..12).collect::<Vec<_>>());
+        let m = &r.batch.inner.metrics;
+        assert_eq!((m.size_trigger.get(), m.timeout_trigger.get()), (1, 0));
+        shutdown(&r).await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn splits_at_the_max_and_keeps_order() {
+        let r = rig(cfg(10, 10, 1000));
+        r.batch.consume(spans(0, 25)).unwrap();
+        // Sent at once: 10 and 10; 5 wait for the timer.
+        assert_eq!(r.sink.sizes(), [10, 10]);
+        r.batch.consume(spans(25, 3)).unwrap();
+        assert_eq!(r.sink.sizes(), [10, 10]);
+        tokio::time::sleep(Duration::from_millis(1001)).await;
+        assert_eq!(r.sink.sizes(), [10, 10, 8]);
+        assert_eq!(r.sink.spans(), (0..28).collect::<Vec<_>>());
+        let m = &r.batch.inner.metrics;
+        assert_eq!((m.size_trigger.get(), m.timeout_trigger.get()), (2, 1));
+        shutdown(&r).await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn split_of_exactly_the_max_leaves_nothing() {
+        let r = rig(cfg(5, 7, 1000));
+        r.batch.consume(spans(0, 14)).unwrap();
+        assert_eq!(r.sink.sizes(), [7, 7]);
+        shutdown(&r).await;
+        assert_eq!(r.sink.sizes(), [7, 7]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn timer_runs_from_the_last_flush() {
+        let t0 = Instant::now();
+        let r = rig(cfg(100, 0, 200));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        r.batch.consume(spans(0, 1)).unwrap();
+        // Due at 200 ms (the timer started with the processor), not 250 ms.
+        tokio::time::sleep_until(t0 + Duration::from_millis(199)).await;
+        assert!(r.sink.sizes().is_empty());
+        tokio::time::sleep_until(t0 + Duration::from_millis(201)).await;
+        assert_eq!(r.sink.sizes(), [1]);
+        // Quiet until 450 ms: the timer kept ticking (400 ms), so the next flush is at 600.
+        tokio::time::sleep_until(t0 + Duration::from_millis(450)).await;
+        r.batch.consume(spans(1, 1)).unwrap();
+        tokio::time::sleep_until(t0 + Duration::from_millis(599)).await;
+        assert_eq!(r.sink.sizes(), [1]);
+        tokio::time::sleep_until(t0 + Duration::from_millis(601)).await;
+        assert_eq!(r.sink.sizes(), [1, 1]);
+        // A size-triggered send resets the phase.
+        tokio::time::sleep_until(t0 + Duration::from_millis(650)).await;
+        r.batch.consume(spans(2, 150)).unwrap();
+        r.batch.consume(spans(152, 1)).unwrap();
+        assert_eq!(r.sink.sizes(), [1, 1, 150]);
+        tokio::time::sleep_until(t0 + Duration::from_millis(849)).await;
+        assert_eq!(r.sink.sizes(), [1, 1, 150]);
+        tokio::time::sleep_until(t0 + Duration::from_millis(851)).await;
+        assert_eq!(r.sink.sizes(), [1, 1, 150, 1]);
+        shutdown(&r).await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn zero_timeout_or_zero_size_sends_at_once() {
+        for c in [cfg(100, 0, 0), cfg(0, 0, 200), cfg(0, 3, 200)] {
+            let max = c.send_batch_max_size;
+            let r = rig(c);
+            r.batch.consume(spans(0, 7)).unwrap();
+            let want: Vec<u64> = if max == 0 { vec![7] } else { vec![3, 3, 1] };
+            assert_eq!(r.sink.sizes(), want);
+            shutdown(&r).await;
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn shutdown_flushes_everything() {
+        let r = rig(cfg(1000, 0, 10_000));
+        for i in 0..10 {
+            r.batch.consume(spans(i * 3, 3)).unwrap();
+        }
+        assert!(r.sink.sizes().is_empty());
+        shutdown(&r).await;
+        assert_eq!(r.sink.sizes(), [30]);
+        assert_eq!(r.tally.dropped.get(), 0);
+        // After shutdown, data goes straight through.
+        r.batch.consume(spans(30, 2)).unwrap();
+        assert_eq!(r.sink.sizes(), [30, 2]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn metadata_keys_partition_batches() {
+        let mut c = cfg(4, 0, 1000);
+        c.metadata_keys = vec!["x-tenant".into()];
+        c.metadata_cardinality_limit = 2;
+        let r = rig(c);
+        r.batch.consume(with_tenant(spans(0, 2), "a")).unwrap();
+        r.batch.consume(with_tenant(spans(2, 2), "b")).unwrap();
+        r.batch.consume(with_tenant(spans(4, 2), "a")).unwrap();
+        // Only tenant a reached 4.
+        assert_eq!(r.sink.sizes(), [4]);
+        assert_eq!(r.sink.spans(), [0, 1, 4, 5]);
+        {
+            let got = r.sink.got.lock();
+            let md = got[0].metadata().unwrap();
+            assert_eq!(md.get("x-tenant").collect::<Vec<_>>(), ["a"]);
+            assert_eq!(md.get("other").count(), 0);
+        }
+        // A third combination is over the limit: refused permanently, as in Go.
+        let err = r.batch.consume(with_tenant(spans(6, 1), "c")).unwrap_err();
+        assert!(matches!(err, Refusal::Permanent(m) if m == TOO_MANY_COMBINATIONS));
+        // Payloads without the key form their own combination... also over the limit.
+        assert!(r.batch.consume(spans(7, 1)).is_err());
+        assert_eq!(r.batch.inner.metrics.cardinality.get(), 2);
+        shutdown(&r).await;
+        let mut sizes = r.sink.sizes();
+        sizes.sort_unstable();
+        assert_eq!(sizes, [2, 4]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn refused_batches_are_kept_accounted_and_delivered_in_order() {
+        let r = rig(cfg(10, 10, 100));
+        r.sink.refuse.store(true, Ordering::Relaxed);
+        let held_before = r.budget.used();
+        for i in 0..5 {
+            r.batch.consume(spans(i * 10, 10)).unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert!(r.sink.sizes().is_empty());
+        // Decoded payloads are not accounted here (the receiver does that), but nothing
+        // was dropped and the budget did not shrink below what it was.
+        assert!(r.budget.used() >= held_before);
+        assert_eq!(r.tally.dropped.get(), 0);
+        r.sink.refuse.store(false, Ordering::Relaxed);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(r.sink.sizes(), [10; 5]);
+        assert_eq!(r.sink.spans(), (0..50).collect::<Vec<_>>());
+        // New data after the backlog drained goes straight through again.
+        r.batch.consume(spans(50, 10)).unwrap();
+        assert_eq!(r.sink.sizes(), [10; 6]);
+        shutdown(&r).await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn shutdown_deadline_counts_what_no_one_took() {
+        let r = rig(cfg(10, 0, 100));
+        r.sink.refuse.store(true, Ordering::Relaxed);
+        r.batch.consume(spans(0, 15)).unwrap();
+        r.batch.consume(spans(15, 3)).unwrap();
+        r.batch
+            .shutdown(std::time::Instant::now() + Duration::from_millis(300))
+            .await;
+        assert_eq!(r.tally.dropped.get(), 18);
+        assert!(r.sink.sizes().is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_split_remainder_is_accounted_and_compacted() {
+        let budget = Budget::new(usize::MAX);
+        let r = Rig {
+            budget: budget.clone(),
+            ..rig(cfg(10, 10, 1000))
+        };
+        // A received buffer of 200 spans, accounted as a receiver would.
+        let raw = spans(0, 200).to_bytes().to_vec();
+        let len = raw.len();
+        let buf = crate::memory::accounted(raw, budget.force_reserve(len));
+        let p = Payload::decode(Signal::Traces, buf).unwrap();
+        let inner = BatchProcessor::new(
+            "batch",
+            Signal::Traces,
+            &cfg(150, 150, 1000),
+            r.sink.clone(),
+            budget.clone(),
+            r.tally.clone(),
+            &Registry::default(),
+        );
+        inner.consume(p).unwrap();
+        assert_eq!(r.sink.sizes(), [150]);
+        // Delivered batches are released by the sink; the 50-span remainder was copied
+        // out of the received buffer, so that buffer is freed and only the small copy
+        // stays accounted.
+        r.sink.got.lock().clear();
+        let held = budget.used();
+        assert!(held > 0 && held < len / 2, "held {held} of {len}");
+        inner
+            .shutdown(std::time::Instant::now() + Duration::from_secs(1))
+            .await;
+        assert_eq!(r.sink.sizes(), [50]);
+        r.sink.got.lock().clear();
+        assert_eq!(budget.used(), 0);
     }
 }

@@ -321,6 +321,14 @@ pub(crate) fn register_process_metrics(r: &Registry, started: std::time::Instant
         &[],
         || proc_status_kib("VmRSS:").map_or(0.0, |k| (k * 1024) as f64),
     );
+    // Go's figure is the live Go heap; ours is the allocator's heap in use, which is what
+    // the memory limiter compares with its limits.
+    r.gauge_fn(
+        "otelcol_process_runtime_heap_alloc_bytes",
+        "Bytes of allocated heap objects [By]",
+        &[],
+        || crate::cgroup::heap_in_use() as f64,
+    );
     r.counter_fn(
         "otelcol_process_cpu_seconds",
         "Total CPU user and system time in seconds [s]",
