@@ -886,4 +886,25 @@ mod tests {
         r.sink.got.lock().clear();
         assert_eq!(budget.used(), 0);
     }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_appends_lose_and_duplicate_nothing() {
+        let r = rig(cfg(100, 100, 50));
+        std::thread::scope(|scope| {
+            for t in 0..4u64 {
+                let batch = &r.batch;
+                scope.spawn(move || {
+                    for i in 0..500u64 {
+                        batch.consume(spans((t * 500 + i) * 3, 3)).unwrap();
+                    }
+                });
+            }
+        });
+        shutdown(&r).await;
+        let sizes = r.sink.sizes();
+        assert!(sizes.iter().all(|&n| n <= 100), "{sizes:?}");
+        let mut got = r.sink.spans();
+        got.sort_unstable();
+        assert_eq!(got, (0..6000).collect::<Vec<_>>());
+    }
 }
