@@ -96,3 +96,79 @@ impl LimiterBatch {
         }
     }
 }
+
+/// One `otlp` or `otlphttp` exporter, for timing single export attempts.
+pub struct OtlpExport {
+    exporter: Arc<dyn crate::exporters::Exporter>,
+}
+
+impl std::fmt::Debug for OtlpExport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OtlpExport").finish_non_exhaustive()
+    }
+}
+
+impl OtlpExport {
+    /// An `otlp` (gRPC, plaintext) exporter of traces to `endpoint` (`host:port`).
+    ///
+    /// # Errors
+    ///
+    /// When the configuration is invalid.
+    pub fn grpc(endpoint: &str, compression: &str) -> Result<Self, Error> {
+        let mut cfg = crate::exporters::otlp::OtlpGrpcExporterConfig {
+            endpoint: endpoint.to_owned(),
+            compression: compression.to_owned(),
+            ..Default::default()
+        };
+        cfg.tls.insecure = true;
+        let e = crate::exporters::otlp::grpc::GrpcExporter::new(
+            "otlp",
+            Signal::Traces,
+            &cfg,
+            &Registry::default(),
+        )?;
+        Ok(OtlpExport {
+            exporter: Arc::new(e),
+        })
+    }
+
+    /// An `otlphttp` exporter of traces to `endpoint` (`http://host:port`).
+    ///
+    /// # Errors
+    ///
+    /// When the configuration is invalid.
+    pub fn http(endpoint: &str, compression: &str) -> Result<Self, Error> {
+        let cfg = crate::exporters::otlp::OtlpHttpExporterConfig {
+            endpoint: endpoint.to_owned(),
+            compression: compression.to_owned(),
+            ..Default::default()
+        };
+        let e = crate::exporters::otlp::http::HttpExporter::new(
+            "otlphttp",
+            Signal::Traces,
+            &cfg,
+            &Registry::default(),
+        )?;
+        Ok(OtlpExport {
+            exporter: Arc::new(e),
+        })
+    }
+
+    /// One attempt.
+    ///
+    /// # Errors
+    ///
+    /// The exporter's failure, as text.
+    pub async fn export(&self, p: &Payload) -> Result<(), String> {
+        self.exporter.export(p).await.map_err(|e| format!("{e:?}"))
+    }
+}
+
+/// Compresses a payload's chunks as an exporter would (`gzip`, `zstd`, `snappy`), alone;
+/// returns the compressed size.
+pub fn compress(encoding: &str, p: &Payload) -> Option<usize> {
+    let enc = crate::compression::Encoding::parse(encoding)?;
+    crate::compression::compress(enc, &p.chunks())
+        .ok()
+        .map(|v| v.len())
+}

@@ -15,6 +15,11 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+/// HTTP/2 flow-control windows and frame size the servers advertise.
+const H2_STREAM_WINDOW: u32 = 1 << 20;
+const H2_CONNECTION_WINDOW: u32 = 2 << 20;
+const H2_MAX_FRAME: u32 = 256 << 10;
+
 /// The addresses an endpoint binds. `localhost` binds 127.0.0.1 and, where available,
 /// ::1 (never only ::1); an empty host binds every interface.
 pub(crate) fn addresses(endpoint: &str) -> io::Result<Vec<SocketAddr>> {
@@ -143,6 +148,14 @@ where
                 let mut h2 = builder.http2();
                 h2.timer(TokioTimer::new());
                 h2.max_concurrent_streams(opts.max_concurrent_streams);
+                // Windows of 1 MiB per stream and 2 MiB per connection let a typical
+                // request arrive without a WINDOW_UPDATE round trip every 64 KiB (the
+                // default), and larger frames cut per-frame work. These bytes sit in h2's
+                // buffers before admission, so they bound what a connection holds
+                // unaccounted (docs/runtime.md).
+                h2.initial_stream_window_size(H2_STREAM_WINDOW)
+                    .initial_connection_window_size(H2_CONNECTION_WINDOW)
+                    .max_frame_size(H2_MAX_FRAME);
                 if let Some((interval, timeout)) = opts.keepalive {
                     h2.keep_alive_interval(interval).keep_alive_timeout(timeout);
                 }
