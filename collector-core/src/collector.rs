@@ -44,6 +44,9 @@ struct Running {
     receivers: Mutex<Vec<(String, OtlpReceiver)>>,
     /// Every pipeline's processors, first to last.
     processors: Vec<Arc<dyn Processor>>,
+    /// Waits for every processor to be ready, then turns the health check to 200.
+    ready_task: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    ready_tx: Arc<tokio::sync::watch::Sender<bool>>,
     exporters: Vec<Arc<ExporterRuntime>>,
     servers: Mutex<Vec<ServerHandle>>,
     tally: Arc<Tally>,
@@ -276,16 +279,45 @@ impl Collector {
             servers.push(s);
         }
 
-        health.set_ready();
-        tracing::info!(
-            startup = ?started.elapsed(),
-            "Everything is ready. Begin running and processing data."
-        );
+        // Ports are open; the health check turns 200 once every processor is ready (resource
+        // detection done or timed out). Until then such a processor holds payloads back.
+        let (ready_tx, _) = tokio::sync::watch::channel(false);
+        let ready_tx = Arc::new(ready_tx);
+        let announce = {
+            let health = health.clone();
+            let ready_tx = ready_tx.clone();
+            move || {
+                health.set_ready();
+                ready_tx.send_replace(true);
+                tracing::info!(
+                    startup = ?started.elapsed(),
+                    "Everything is ready. Begin running and processing data."
+                );
+            }
+        };
+        let waiting: Vec<Arc<dyn Processor>> = processors
+            .iter()
+            .filter(|p| p.delays_readiness())
+            .cloned()
+            .collect();
+        let ready_task = if waiting.is_empty() {
+            announce();
+            None
+        } else {
+            Some(tokio::spawn(async move {
+                for p in &waiting {
+                    p.ready().await;
+                }
+                announce();
+            }))
+        };
         Ok(CollectorHandle {
             inner: Arc::new(Running {
                 health,
                 receivers: Mutex::new(receivers),
                 processors,
+                ready_task: Mutex::new(ready_task),
+                ready_tx,
                 exporters,
                 servers: Mutex::new(servers),
                 tally,
@@ -371,6 +403,13 @@ impl CollectorHandle {
         self.inner.health.ready_since().is_some()
     }
 
+    /// Resolves once every pipeline runs (at once, unless a processor such as
+    /// `resourcedetection` is still detecting).
+    pub async fn ready(&self) {
+        let mut rx = self.inner.ready_tx.subscribe();
+        let _ = rx.wait_for(|r| *r).await;
+    }
+
     /// The addresses bound, by component id (`telemetry` for the metrics endpoint).
     pub fn listen_addrs(&self) -> Vec<(String, SocketAddr)> {
         self.inner.listen.clone()
@@ -396,6 +435,9 @@ impl CollectorHandle {
         }
         let deadline = Instant::now() + timeout;
         tracing::info!("Starting shutdown...");
+        if let Some(t) = self.inner.ready_task.lock().take() {
+            t.abort();
+        }
         self.inner.health.set_unavailable();
         let receivers: Vec<_> = std::mem::take(&mut *self.inner.receivers.lock());
         for (_, r) in receivers {

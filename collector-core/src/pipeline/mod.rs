@@ -33,6 +33,15 @@ pub(crate) trait Consumer: Send + Sync {
 pub(crate) trait Processor: Consumer {
     /// Starts background work. Called before any receiver starts.
     fn start(&self) {}
+    /// True when [`ready`](Self::ready) may take time (so the collector waits for it).
+    fn delays_readiness(&self) -> bool {
+        false
+    }
+    /// Resolves when the processor can process data (resource detection has finished or
+    /// timed out); the health check turns 200 once every processor is ready.
+    fn ready(&self) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>> {
+        Box::pin(async {})
+    }
     /// Drains what it holds into the next stage before `deadline`.
     fn shutdown(
         &self,
