@@ -93,10 +93,46 @@ pub(crate) fn encode_key_value(out: &mut Vec<u8>, key: &str, value: &Value) {
 }
 
 #[derive(Clone, Debug)]
-enum AttrValue<'a> {
+pub(crate) enum AttrValue<'a> {
     /// Unchanged: the original `KeyValue` bytes are copied as they are.
     Raw(KeyValueView<'a>),
     New(Value),
+}
+
+fn attr_ref<'s, 'x: 's>(v: &'s AttrValue<'x>) -> AttrRef<'s> {
+    match v {
+        AttrValue::Raw(kv) => AttrRef::View(kv.clone()),
+        AttrValue::New(v) => AttrRef::Owned(v),
+    }
+}
+
+/// An attribute value as an edit sees it: a view of the received bytes, or a value set by
+/// an earlier edit.
+#[derive(Clone, Debug)]
+pub enum AttrRef<'v> {
+    /// Unchanged since it was received: the received `KeyValue`.
+    View(KeyValueView<'v>),
+    /// Set by an edit.
+    Owned(&'v Value),
+}
+
+impl<'v> AttrRef<'v> {
+    /// An owned copy.
+    pub fn to_value(&self) -> Value {
+        match self {
+            AttrRef::View(kv) => Value::from_view(&kv.value()),
+            AttrRef::Owned(v) => (*v).clone(),
+        }
+    }
+
+    /// The string, when the value is a string.
+    pub fn as_str(&self) -> Option<&'v str> {
+        match self {
+            AttrRef::View(kv) => kv.value().as_str(),
+            AttrRef::Owned(Value::Str(s)) => Some(s),
+            AttrRef::Owned(_) => None,
+        }
+    }
 }
 
 /// An editable attribute list (a resource's attributes, for [`Entry::edit_resource`]).
@@ -114,6 +150,34 @@ impl<'a> Attributes<'a> {
         Attributes {
             list,
             changed: false,
+        }
+    }
+
+    /// An editable list over encoded `KeyValue` bodies.
+    pub(crate) fn from_raw(raw: impl Iterator<Item = &'a [u8]>) -> Self {
+        Attributes::new(
+            raw.map(|b| {
+                let kv = KeyValueView::new(b);
+                (Cow::Borrowed(kv.key()), AttrValue::Raw(kv))
+            })
+            .collect(),
+        )
+    }
+
+    /// The attributes, in order, as views of their values where unchanged.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, AttrRef<'_>)> {
+        self.list.iter().map(|(k, v)| (k.as_ref(), attr_ref(v)))
+    }
+
+    /// Replaces the value of every attribute for which `f` returns a new one; `f` sees the
+    /// key and the current value.
+    pub fn replace_values(&mut self, mut f: impl FnMut(&str, AttrRef<'_>) -> Option<Value>) {
+        for (k, v) in &mut self.list {
+            let new = f(k, attr_ref(v));
+            if let Some(new) = new {
+                *v = AttrValue::New(new);
+                self.changed = true;
+            }
         }
     }
 
@@ -202,7 +266,7 @@ impl<'a> Attributes<'a> {
         removed
     }
 
-    fn encode(&self, out: &mut Vec<u8>, field: u32) {
+    pub(crate) fn encode(&self, out: &mut Vec<u8>, field: u32) {
         for (k, v) in &self.list {
             match v {
                 AttrValue::Raw(kv) => wire::put_len_field(out, field, kv.raw()),

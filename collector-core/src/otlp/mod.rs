@@ -24,6 +24,7 @@
 //! before 1.0.
 
 mod edit;
+mod items;
 mod json;
 mod payload;
 mod schema;
@@ -31,7 +32,8 @@ mod validate;
 mod view;
 pub(crate) mod wire;
 
-pub use edit::{Attributes, Value};
+pub use edit::{AttrRef, Attributes, Value};
+pub use items::{ItemEdit, ItemView};
 pub use payload::{Entry, Metadata, Payload};
 pub use view::{
     AnyValueView, ArrayView, DataPointView, EventView, KeyValueListView, KeyValueView, LinkView,

@@ -7,29 +7,52 @@
 //! would simply end.
 
 use bytes::Bytes;
-use smallvec::SmallVec;
 
 use super::wire::{Fields, Value};
 
 /// The occurrences of one (possibly merged) message.
+///
+/// A plain enum rather than a `SmallVec`: views must be covariant in their lifetime (an
+/// edit hands out views of shorter-lived borrows), and `SmallVec`'s associated-type
+/// storage is not.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct Parts<'a>(SmallVec<[&'a [u8]; 1]>);
+pub(crate) enum Parts<'a> {
+    #[default]
+    Empty,
+    One(&'a [u8]),
+    Many(Vec<&'a [u8]>),
+}
 
 impl<'a> Parts<'a> {
     pub(crate) fn one(b: &'a [u8]) -> Self {
-        Parts(SmallVec::from_iter([b]))
+        Parts::One(b)
     }
 
     pub(crate) fn from_pieces(pieces: &'a [Bytes]) -> Self {
-        Parts(pieces.iter().map(|p| &p[..]).collect())
+        match pieces {
+            [] => Parts::Empty,
+            [p] => Parts::One(p),
+            many => Parts::Many(many.iter().map(|p| &p[..]).collect()),
+        }
     }
 
     pub(crate) fn push(&mut self, b: &'a [u8]) {
-        self.0.push(b);
+        *self = match std::mem::take(self) {
+            Parts::Empty => Parts::One(b),
+            Parts::One(a) => Parts::Many(vec![a, b]),
+            Parts::Many(mut v) => {
+                v.push(b);
+                Parts::Many(v)
+            }
+        };
     }
 
     pub(crate) fn slices(&self) -> &[&'a [u8]] {
-        &self.0
+        match self {
+            Parts::Empty => &[],
+            Parts::One(b) => std::slice::from_ref(b),
+            Parts::Many(v) => v,
+        }
     }
 
     /// All fields of all occurrences, in order.
@@ -126,7 +149,7 @@ impl<'a> Iterator for PartsFields<'a> {
             if let Some(x) = self.cur.next() {
                 return Some(x);
             }
-            let p = *self.parts.0.get(self.next)?;
+            let p = *self.parts.slices().get(self.next)?;
             self.next += 1;
             self.cur = Fields::new(p);
         }
@@ -357,6 +380,10 @@ pub struct ScopeView<'a> {
 }
 
 impl<'a> ScopeView<'a> {
+    pub(crate) fn new(body: &'a [u8]) -> Self {
+        ScopeView { body }
+    }
+
     fn scope(&self) -> Parts<'a> {
         Parts::one(self.body).message(1)
     }
@@ -411,6 +438,11 @@ pub struct SpanView<'a> {
 }
 
 impl<'a> SpanView<'a> {
+    pub(crate) fn new(body: &'a [u8]) -> Self {
+        SpanView {
+            p: Parts::one(body),
+        }
+    }
     /// The encoded `Span` body.
     pub fn raw(&self) -> &'a [u8] {
         self.p.slices().first().copied().unwrap_or(&[])
@@ -528,6 +560,11 @@ pub struct LogRecordView<'a> {
 }
 
 impl<'a> LogRecordView<'a> {
+    pub(crate) fn new(body: &'a [u8]) -> Self {
+        LogRecordView {
+            p: Parts::one(body),
+        }
+    }
     /// The encoded `LogRecord` body.
     pub fn raw(&self) -> &'a [u8] {
         self.p.slices().first().copied().unwrap_or(&[])
@@ -643,6 +680,11 @@ pub struct MetricView<'a> {
 }
 
 impl<'a> MetricView<'a> {
+    pub(crate) fn new(body: &'a [u8]) -> Self {
+        MetricView {
+            p: Parts::one(body),
+        }
+    }
     /// The metric name.
     pub fn name(&self) -> &'a str {
         self.p.last_str(1)
@@ -692,6 +734,12 @@ pub struct DataPointView<'a> {
 }
 
 impl<'a> DataPointView<'a> {
+    pub(crate) fn new(kind: MetricKind, body: &'a [u8]) -> Self {
+        DataPointView {
+            kind,
+            p: Parts::one(body),
+        }
+    }
     /// The kind of the metric this point belongs to.
     pub fn kind(&self) -> MetricKind {
         self.kind

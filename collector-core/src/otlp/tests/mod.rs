@@ -4,6 +4,7 @@ mod arb;
 #[path = "../../../../fuzz/checks.rs"]
 mod checks;
 mod differential;
+mod items;
 mod noise;
 mod reference;
 mod structure;
