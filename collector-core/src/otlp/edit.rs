@@ -281,7 +281,16 @@ impl Entry {
     /// merging repeated occurrences as a decoder would); every other field of the entry
     /// keeps its bytes. Nothing is rebuilt when `edit` changes nothing.
     pub fn edit_resource<R>(&mut self, edit: impl FnOnce(&mut Attributes<'_>) -> R) -> R {
-        let (result, new_pieces) = {
+        self.edit_resource_field(edit).0
+    }
+
+    /// [`edit_resource`](Self::edit_resource), also returning the new encoded `resource`
+    /// field (tag included) when the edit changed something, for caches.
+    pub(crate) fn edit_resource_field<R>(
+        &mut self,
+        edit: impl FnOnce(&mut Attributes<'_>) -> R,
+    ) -> (R, Option<Bytes>) {
+        let (result, field) = {
             let parts = Parts::from_pieces(self.pieces());
             let resource = parts.message(1);
             let list = resource
@@ -294,7 +303,7 @@ impl Entry {
             let mut attrs = Attributes::new(list);
             let result = edit(&mut attrs);
             if !attrs.changed {
-                return result;
+                return (result, None);
             }
             let mut body = Vec::new();
             attrs.encode(&mut body, 1);
@@ -307,31 +316,48 @@ impl Entry {
             }
             let mut res = Vec::with_capacity(body.len() + 6);
             wire::put_len_field(&mut res, 1, &body);
-            let mut pieces: SmallVec<[Bytes; 2]> = SmallVec::new();
-            pieces.push(Bytes::from(res));
-            // Everything but the resource, as slices of the pieces it lives in.
-            for piece in self.pieces() {
-                let mut run: Option<std::ops::Range<usize>> = None;
-                for (f, _, range) in RawFields::new(piece) {
-                    if f == 1 {
-                        if let Some(r) = run.take() {
-                            pieces.push(piece.slice(r));
-                        }
-                    } else {
-                        run = Some(match run {
-                            Some(r) => r.start..range.end,
-                            None => range,
-                        });
-                    }
-                }
-                if let Some(r) = run {
-                    pieces.push(piece.slice(r));
+            (result, Bytes::from(res))
+        };
+        self.set_resource_field(field.clone());
+        (result, Some(field))
+    }
+
+    /// The entry's `resource` field occurrences as encoded (tags included): what a
+    /// resource edit depends on, for caches.
+    pub(crate) fn resource_key(&self, out: &mut Vec<u8>) {
+        for piece in self.pieces() {
+            for (f, _, range) in RawFields::new(piece) {
+                if f == 1 {
+                    out.extend_from_slice(&piece[range]);
                 }
             }
-            (result, pieces)
-        };
-        self.replace_pieces(new_pieces);
-        result
+        }
+    }
+
+    /// Replaces every `resource` field occurrence with `field` (an encoded `resource`
+    /// field, tag included), keeping every other field of the entry as slices.
+    pub(crate) fn set_resource_field(&mut self, field: Bytes) {
+        let mut pieces: SmallVec<[Bytes; 2]> = SmallVec::new();
+        pieces.push(field);
+        for piece in self.pieces() {
+            let mut run: Option<std::ops::Range<usize>> = None;
+            for (f, _, range) in RawFields::new(piece) {
+                if f == 1 {
+                    if let Some(r) = run.take() {
+                        pieces.push(piece.slice(r));
+                    }
+                } else {
+                    run = Some(match run {
+                        Some(r) => r.start..range.end,
+                        None => range,
+                    });
+                }
+            }
+            if let Some(r) = run {
+                pieces.push(piece.slice(r));
+            }
+        }
+        self.replace_pieces(pieces);
     }
 }
 

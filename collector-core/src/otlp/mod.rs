@@ -32,6 +32,8 @@ mod validate;
 mod view;
 pub(crate) mod wire;
 
+#[cfg(test)]
+pub(crate) use edit::encode_key_value as edit_encode_key_value;
 pub use edit::{AttrRef, Attributes, Value};
 pub use items::{ItemEdit, ItemView};
 pub use payload::{Entry, Metadata, Payload};

@@ -51,6 +51,49 @@ pub(crate) trait Processor: Consumer {
     }
 }
 
+/// Counts the items offered to a stage (`incoming`: refused ones too, except those given
+/// back to be offered again) or taken by it (`outgoing`: only what it accepted, so a batch
+/// offered again after a refusal is counted once).
+pub(crate) struct Counted {
+    next: Arc<dyn Consumer>,
+    counter: crate::telemetry::Counter,
+    only_taken: bool,
+}
+
+impl Counted {
+    pub(crate) fn incoming(next: Arc<dyn Consumer>, counter: crate::telemetry::Counter) -> Self {
+        Counted {
+            next,
+            counter,
+            only_taken: false,
+        }
+    }
+
+    pub(crate) fn outgoing(next: Arc<dyn Consumer>, counter: crate::telemetry::Counter) -> Self {
+        Counted {
+            next,
+            counter,
+            only_taken: true,
+        }
+    }
+}
+
+impl Consumer for Counted {
+    fn consume(&self, payload: Payload) -> Result<(), Refusal> {
+        let items = payload.items();
+        let result = self.next.consume(payload);
+        let count = match &result {
+            Ok(()) => true,
+            Err(Refusal::Blocked(..)) => false,
+            Err(_) => !self.only_taken,
+        };
+        if count {
+            self.counter.add(items);
+        }
+        result
+    }
+}
+
 /// A receiver's view of the pipelines that name it, for one signal: every pipeline gets the
 /// payload (a reference-count clone); the receiver is told of the first refusal.
 pub(crate) struct ReceiverFanout {
