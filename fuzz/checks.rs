@@ -159,6 +159,55 @@ impl Decoded {
         }
     }
 
+    /// The attribute lists of every span, log record and data point, for reference edits.
+    pub fn item_attributes_mut(&mut self) -> Vec<&mut Vec<KeyValue>> {
+        match self {
+            Decoded::Traces(r) => r
+                .resource_spans
+                .iter_mut()
+                .flat_map(|r| &mut r.scope_spans)
+                .flat_map(|s| &mut s.spans)
+                .map(|s| &mut s.attributes)
+                .collect(),
+            Decoded::Logs(r) => r
+                .resource_logs
+                .iter_mut()
+                .flat_map(|r| &mut r.scope_logs)
+                .flat_map(|s| &mut s.log_records)
+                .map(|l| &mut l.attributes)
+                .collect(),
+            Decoded::Metrics(r) => {
+                let mut out = Vec::new();
+                for m in r
+                    .resource_metrics
+                    .iter_mut()
+                    .flat_map(|r| &mut r.scope_metrics)
+                    .flat_map(|s| &mut s.metrics)
+                {
+                    match &mut m.data {
+                        Some(metric::Data::Gauge(g)) => {
+                            out.extend(g.data_points.iter_mut().map(|p| &mut p.attributes))
+                        }
+                        Some(metric::Data::Sum(g)) => {
+                            out.extend(g.data_points.iter_mut().map(|p| &mut p.attributes))
+                        }
+                        Some(metric::Data::Histogram(g)) => {
+                            out.extend(g.data_points.iter_mut().map(|p| &mut p.attributes))
+                        }
+                        Some(metric::Data::ExponentialHistogram(g)) => {
+                            out.extend(g.data_points.iter_mut().map(|p| &mut p.attributes))
+                        }
+                        Some(metric::Data::Summary(g)) => {
+                            out.extend(g.data_points.iter_mut().map(|p| &mut p.attributes))
+                        }
+                        None => {}
+                    }
+                }
+                out
+            }
+        }
+    }
+
     /// The resources, mutable, for reference edits.
     pub fn resources_mut(&mut self) -> Vec<&mut Option<Resource>> {
         match self {
@@ -344,4 +393,40 @@ pub fn check_split_edit(data: &[u8]) {
         "resource edit"
     );
     assert_eq!(ours.items(), payload.items());
+
+    // Item edits: the same attribute operation on every span, log record or data point.
+    let mut ours = payload.clone();
+    for e in ours.entries_mut() {
+        e.edit_items(signal, |item| {
+            let a = item.attributes();
+            match *op % 4 {
+                0 => {
+                    a.insert(key, Value::Str("edited".to_owned()));
+                }
+                1 => {
+                    a.update(key, Value::Str("edited".to_owned()));
+                }
+                2 => a.upsert(key, Value::Str("edited".to_owned())),
+                _ => {
+                    a.remove(key);
+                }
+            }
+        });
+    }
+    let mut theirs = oracle(signal, body).expect("accepted input passes the oracle");
+    for attrs in theirs.item_attributes_mut() {
+        reference_attr_edit(attrs, *op, key, &value);
+    }
+    assert_eq!(payload_canonical(&ours), theirs.canonical(), "item edit");
+    assert_eq!(ours.items(), payload.items());
+}
+
+/// [`reference_edit`] on one attribute list.
+pub fn reference_attr_edit(attrs: &mut Vec<KeyValue>, op: u8, key: &str, value: &AnyValue) {
+    let mut res = Some(Resource {
+        attributes: std::mem::take(attrs),
+        ..Default::default()
+    });
+    reference_edit(&mut res, op, key, value);
+    *attrs = res.map(|r| r.attributes).unwrap_or_default();
 }
