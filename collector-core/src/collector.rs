@@ -168,6 +168,10 @@ impl Collector {
         let mut exporters: HashMap<(String, Signal), Arc<ExporterRuntime>> = HashMap::new();
         let mut pipelines: HashMap<String, (Signal, Arc<dyn Consumer>)> = HashMap::new();
         let mut processors: Vec<Arc<dyn Processor>> = Vec::new();
+        // One resource detection per `resourcedetection` id, shared by the pipelines that
+        // name it (Go shares the detected resource per processor id).
+        let mut detections: HashMap<String, Arc<crate::processors::resourcedetection::Detection>> =
+            HashMap::new();
         for (pid, p) in &cfg.service.pipelines {
             let signal = pipeline_signal(pid);
             let mut queues: Vec<Arc<dyn ExporterQueue>> = Vec::new();
@@ -206,6 +210,18 @@ impl Collector {
                         tally.clone(),
                         &registry,
                     )),
+                    ComponentConfig::ResourceDetection(r) => {
+                        use crate::processors::resourcedetection as rd;
+                        let detection = detections
+                            .entry(proc_id.clone())
+                            .or_insert_with(|| rd::Detection::new(proc_id, r))
+                            .clone();
+                        Arc::new(rd::ResourceDetectionProcessor::new(
+                            detection,
+                            r.override_,
+                            chain,
+                        ))
+                    }
                     _ => {
                         return Err(Error::new(
                             ErrorKind::Config,

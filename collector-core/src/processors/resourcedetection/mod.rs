@@ -1,4 +1,17 @@
-//! The `resourcedetection` processor (alias `resource_detection`).
+//! The `resourcedetection` processor (alias `resource_detection`): configuration here, the
+//! runtime in [`processor`](self) and one module per detector.
+//!
+//! Detection runs once per processor id at start, every detector concurrently, bounded by
+//! `timeout`; the results are merged in configured order (first detector wins per key) and
+//! added to every resource. Until detection ends the processor holds payloads back (the
+//! receiver keeps them, on the memory budget) and the collector does not report ready.
+
+mod ec2;
+mod ecs;
+mod env;
+mod http;
+mod processor;
+mod system;
 
 use std::collections::BTreeMap;
 
@@ -7,6 +20,8 @@ use serde::{Deserialize, Serialize};
 use crate::config::Duration;
 use crate::config::net::TlsClientConfig;
 use crate::config::validate::{Problems, Validate};
+
+pub(crate) use processor::{Detection, ResourceDetectionProcessor};
 
 /// `resource_attributes::<name>`.
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
