@@ -1,0 +1,759 @@
+//! The `resourcedetection` processor end to end: ECS task metadata and EC2 IMDSv2 served by
+//! local HTTP servers, a collector built from YAML, OTLP sent over HTTP, the exported
+//! resource decoded with prost.
+//!
+//! Network rule: every test here runs itself again as a child process inside a private
+//! network namespace (`unshare -n`, loopback only), with the metadata endpoints pointed at
+//! fixed loopback ports through environment variables. Nothing can reach 169.254.169.254 or
+//! anything else off the machine, and no test changes the environment of this process.
+
+#![allow(clippy::unwrap_used)] // test helpers: a panic is a failing test
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use collector_core::{Collector, CollectorHandle, Config};
+use http::{Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1::any_value;
+use parking_lot::Mutex;
+use prost::Message;
+use tokio::net::TcpListener;
+
+/// Set in the child: run the test body instead of spawning.
+const CHILD: &str = "RESOURCEDETECTION_TEST_NETNS";
+/// Fixed loopback ports inside the namespace (each child has a namespace of its own).
+const ECS_PORT: u16 = 18_001;
+const IMDS_PORT: u16 = 18_002;
+/// The task metadata URI, served on `ECS_PORT`.
+const ECS_URI: &str = "http://127.0.0.1:18001/v4/0123abcd-task";
+/// The metadata service, served on `IMDS_PORT`.
+const IMDS_URL: &str = "http://127.0.0.1:18002";
+/// A port nothing listens on: connections are refused at once.
+const CLOSED: &str = "http://127.0.0.1:18009";
+
+/// Runs `body` inside a private network namespace: in the parent, spawns this test binary
+/// again under `unshare -n` for this one test, with `env` (and the marker) set, and asserts
+/// that it passed; in the child, runs `body` on a tokio runtime.
+fn isolated<F: Future<Output = ()>>(test: &str, env: &[(&str, &str)], body: impl FnOnce() -> F) {
+    if std::env::var_os(CHILD).is_some() {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(body());
+        return;
+    }
+    let exe = std::env::current_exe().unwrap();
+    // `$0` is the test binary: no quoting of its path in the script.
+    let script =
+        format!("ip link set lo up && exec \"$0\" --exact {test} --nocapture --test-threads=1");
+    let mut cmd = std::process::Command::new("unshare");
+    cmd.args(["-n", "sh", "-c", &script])
+        .arg(&exe)
+        .env(CHILD, "1");
+    // Only what the test sets: nothing inherited may point a detector elsewhere.
+    for k in [
+        "OTEL_RESOURCE_ATTRIBUTES",
+        "OTEL_RESOURCE",
+        "ECS_CONTAINER_METADATA_URI_V4",
+        "ECS_CONTAINER_METADATA_URI",
+        "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+        "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE",
+        "AWS_EC2_METADATA_DISABLED",
+    ] {
+        cmd.env_remove(k);
+    }
+    cmd.envs(env.iter().copied());
+    let out = cmd.output().unwrap_or_else(|e| {
+        panic!(
+            "cannot run `unshare -n` ({e}): these tests need a private network namespace \
+             (root, or user namespaces) and never run against the real network"
+        )
+    });
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() && stderr.contains("unshare") {
+        panic!(
+            "cannot create a private network namespace with `unshare -n`: {stderr}\n\
+             these tests never run against the real network"
+        );
+    }
+    assert!(
+        out.status.success() && stdout.contains("test result: ok. 1 passed"),
+        "child {test} failed ({}):\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
+        out.status
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Metadata servers.
+
+/// One request a metadata server saw.
+#[derive(Clone, Debug)]
+struct Seen {
+    method: String,
+    path: String,
+    token: Option<String>,
+    ttl: Option<String>,
+}
+
+type Route = fn(&Seen) -> (StatusCode, String);
+
+/// A metadata server on 127.0.0.1:`port` answering by `route` after `delay`, recording
+/// every request.
+struct MetadataServer {
+    seen: Arc<Mutex<Vec<Seen>>>,
+}
+
+impl MetadataServer {
+    async fn start(port: u16, delay: Duration, route: Route) -> MetadataServer {
+        let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = seen.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                let log = log.clone();
+                tokio::spawn(async move {
+                    let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
+                        let log = log.clone();
+                        async move {
+                            let header = |k: &str| {
+                                req.headers()
+                                    .get(k)
+                                    .and_then(|v| v.to_str().ok())
+                                    .map(str::to_owned)
+                            };
+                            let s = Seen {
+                                method: req.method().to_string(),
+                                path: req.uri().path().to_owned(),
+                                token: header("x-aws-ec2-metadata-token"),
+                                ttl: header("x-aws-ec2-metadata-token-ttl-seconds"),
+                            };
+                            log.lock().push(s.clone());
+                            tokio::time::sleep(delay).await;
+                            let (status, body) = route(&s);
+                            Ok::<_, Infallible>(
+                                Response::builder()
+                                    .status(status)
+                                    .body(Full::new(Bytes::from(body)))
+                                    .unwrap(),
+                            )
+                        }
+                    });
+                    let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                        .serve_connection(TokioIo::new(stream), svc)
+                        .await;
+                });
+            }
+        });
+        MetadataServer { seen }
+    }
+
+    fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().clone()
+    }
+}
+
+/// ECS task metadata v4 of a Fargate task (shape from the AWS documentation): the
+/// collector's own container and an application container logging to CloudWatch.
+const FARGATE_TASK: &str = r#"{
+  "Cluster": "arn:aws:ecs:eu-west-1:111122223333:cluster/prod",
+  "TaskARN": "arn:aws:ecs:eu-west-1:111122223333:task/prod/0123abcd",
+  "Family": "checkout", "Revision": "12",
+  "DesiredStatus": "RUNNING", "KnownStatus": "RUNNING",
+  "Limits": {"CPU": 0.25, "Memory": 512},
+  "PullStartedAt": "2025-01-01T10:00:00.000Z", "PullStoppedAt": "2025-01-01T10:00:05.000Z",
+  "AvailabilityZone": "eu-west-1b", "LaunchType": "FARGATE",
+  "Containers": [
+    {"DockerId": "0123abcd-collector", "Name": "otel-collector", "DockerName": "otel-collector",
+     "Image": "collector:latest", "ImageID": "sha256:aa", "Labels": {}, "DesiredStatus": "RUNNING",
+     "KnownStatus": "RUNNING", "Limits": {"CPU": 2}, "Type": "NORMAL",
+     "ContainerARN": "arn:aws:ecs:eu-west-1:111122223333:container/prod/0123abcd/c1",
+     "LogDriver": "awslogs",
+     "LogOptions": {"awslogs-create-group": "true", "awslogs-group": "/ecs/otel",
+                    "awslogs-region": "eu-west-1", "awslogs-stream": "ecs/otel-collector/0123abcd"},
+     "Networks": [{"NetworkMode": "awsvpc", "IPv4Addresses": ["10.0.1.15"]}]},
+    {"DockerId": "0123abcd-app", "Name": "checkout", "DockerName": "checkout",
+     "Image": "checkout:1.4", "ImageID": "sha256:bb", "Labels": {}, "DesiredStatus": "RUNNING",
+     "KnownStatus": "RUNNING", "Limits": {"CPU": 2}, "Type": "NORMAL",
+     "ContainerARN": "arn:aws:ecs:eu-west-1:111122223333:container/prod/0123abcd/c2",
+     "LogDriver": "awslogs",
+     "LogOptions": {"awslogs-create-group": "true", "awslogs-group": "/ecs/checkout",
+                    "awslogs-region": "eu-west-1", "awslogs-stream": "ecs/checkout/0123abcd"},
+     "Networks": [{"NetworkMode": "awsvpc", "IPv4Addresses": ["10.0.1.15"]}]}
+  ]
+}"#;
+
+/// The same task on the EC2 launch type (the cluster given by its short name, as the EC2
+/// agent reports it).
+const EC2_TASK: &str = r#"{
+  "Cluster": "default",
+  "TaskARN": "arn:aws:ecs:us-east-2:444455556666:task/default/158d1c8083dd49d6b527399fd6414f5c",
+  "Family": "web", "Revision": "3", "DesiredStatus": "RUNNING", "KnownStatus": "RUNNING",
+  "AvailabilityZone": "us-east-2a", "LaunchType": "EC2",
+  "Containers": [
+    {"DockerId": "ea32192c8553fbff06c9340478a2ff089b2bb5646fb718b4ee206641c9086d66",
+     "Name": "otel", "Type": "NORMAL", "KnownStatus": "RUNNING", "LogDriver": "json-file"},
+    {"DockerId": "bb32192c8553", "Name": "web", "Type": "NORMAL", "KnownStatus": "RUNNING",
+     "LogDriver": "awslogs",
+     "LogOptions": {"awslogs-group": "/ecs/web", "awslogs-region": "us-east-2",
+                    "awslogs-stream": "ecs/web/158d1c80"},
+     "ContainerARN": "arn:aws:ecs:us-east-2:444455556666:container/1bdcca8b"}
+  ]
+}"#;
+
+fn fargate_ecs(s: &Seen) -> (StatusCode, String) {
+    match s.path.as_str() {
+        "/v4/0123abcd-task/task" => (StatusCode::OK, FARGATE_TASK.to_owned()),
+        "/v4/0123abcd-task" => (
+            StatusCode::OK,
+            r#"{"DockerId": "0123abcd-collector", "Name": "otel-collector", "Type": "NORMAL"}"#
+                .to_owned(),
+        ),
+        _ => (StatusCode::NOT_FOUND, String::new()),
+    }
+}
+
+fn ec2_ecs(s: &Seen) -> (StatusCode, String) {
+    match s.path.as_str() {
+        "/v4/0123abcd-task/task" => (StatusCode::OK, EC2_TASK.to_owned()),
+        "/v4/0123abcd-task" => (
+            StatusCode::OK,
+            r#"{"DockerId": "ea32192c8553fbff06c9340478a2ff089b2bb5646fb718b4ee206641c9086d66"}"#
+                .to_owned(),
+        ),
+        _ => (StatusCode::NOT_FOUND, String::new()),
+    }
+}
+
+const TOKEN: &str = "AQAEAFTNrA4eEGx0AQgJ1arIq_Cc-t4tWt3fB0Hd8RKhXlKc5ccvhg==";
+
+/// IMDSv2: a token from `PUT /latest/api/token` (TTL header required), then every GET
+/// must carry it (401 otherwise, as IMDS in "required" mode answers).
+fn imds_v2(s: &Seen) -> (StatusCode, String) {
+    if s.method == "PUT" {
+        return match (s.path.as_str(), &s.ttl) {
+            ("/latest/api/token", Some(_)) => (StatusCode::OK, TOKEN.to_owned()),
+            ("/latest/api/token", None) => (StatusCode::BAD_REQUEST, String::new()),
+            _ => (StatusCode::NOT_FOUND, String::new()),
+        };
+    }
+    if s.token.as_deref() != Some(TOKEN) {
+        return (StatusCode::UNAUTHORIZED, String::new());
+    }
+    match s.path.as_str() {
+        "/latest/meta-data/instance-id" => (StatusCode::OK, "i-0b22a22eec53b9321".to_owned()),
+        "/latest/meta-data/hostname" => (
+            StatusCode::OK,
+            "ip-172-31-24-17.us-east-2.compute.internal".to_owned(),
+        ),
+        "/latest/dynamic/instance-identity/document" => (
+            StatusCode::OK,
+            r#"{
+  "accountId" : "444455556666", "architecture" : "x86_64",
+  "availabilityZone" : "us-east-2b", "billingProducts" : null,
+  "devpayProductCodes" : null, "marketplaceProductCodes" : null,
+  "imageId" : "ami-0cfe2a3fcd2f7d9fd", "instanceId" : "i-0b22a22eec53b9321",
+  "instanceType" : "m5.large", "kernelId" : null, "pendingTime" : "2025-01-01T10:00:00Z",
+  "privateIp" : "172.31.24.17", "ramdiskId" : null, "region" : "us-east-2",
+  "version" : "2017-09-30"
+}"#
+            .to_owned(),
+        ),
+        _ => (StatusCode::NOT_FOUND, String::new()),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// A backend recording what the collector exports, and the collector itself.
+
+/// An OTLP/HTTP backend on 127.0.0.1 keeping every traces request, decoded with prost.
+struct Backend {
+    addr: SocketAddr,
+    got: Arc<Mutex<Vec<ExportTraceServiceRequest>>>,
+}
+
+impl Backend {
+    async fn start() -> Backend {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let got = Arc::new(Mutex::new(Vec::new()));
+        let keep = got.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                let keep = keep.clone();
+                tokio::spawn(async move {
+                    let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
+                        let keep = keep.clone();
+                        async move {
+                            let body = req.into_body().collect().await.unwrap().to_bytes();
+                            keep.lock()
+                                .push(ExportTraceServiceRequest::decode(body).unwrap());
+                            Ok::<_, Infallible>(
+                                Response::builder()
+                                    .header("content-type", "application/x-protobuf")
+                                    .body(Full::new(Bytes::new()))
+                                    .unwrap(),
+                            )
+                        }
+                    });
+                    let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                        .serve_connection(TokioIo::new(stream), svc)
+                        .await;
+                });
+            }
+        });
+        Backend { addr, got }
+    }
+
+    /// The resource attributes of every exported resource, as strings (arrays joined by
+    /// `|`), waiting up to 5 s for the first export.
+    async fn resources(&self) -> Vec<BTreeMap<String, String>> {
+        assert!(
+            support::eventually(|| !self.got.lock().is_empty()).await,
+            "nothing exported"
+        );
+        self.got
+            .lock()
+            .iter()
+            .flat_map(|r| r.resource_spans.iter())
+            .map(|rs| {
+                rs.resource
+                    .iter()
+                    .flat_map(|r| r.attributes.iter())
+                    .map(|kv| {
+                        let v = kv.value.as_ref().and_then(|v| v.value.as_ref());
+                        (kv.key.clone(), text(v))
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    fn schema_urls(&self) -> Vec<String> {
+        self.got
+            .lock()
+            .iter()
+            .flat_map(|r| r.resource_spans.iter())
+            .map(|rs| rs.schema_url.clone())
+            .collect()
+    }
+}
+
+fn text(v: Option<&any_value::Value>) -> String {
+    match v {
+        Some(any_value::Value::StringValue(s)) => s.clone(),
+        Some(any_value::Value::ArrayValue(a)) => a
+            .values
+            .iter()
+            .map(|v| text(v.value.as_ref()))
+            .collect::<Vec<_>>()
+            .join("|"),
+        other => format!("{other:?}"),
+    }
+}
+
+/// A collector: OTLP/HTTP in, `resourcedetection` with `detection` (YAML lines under the
+/// processor), otlphttp out to `backend`, and a health check.
+async fn collector(detection: &str, backend: &Backend) -> CollectorHandle {
+    let yaml = format!(
+        "receivers:
+  otlp:
+    protocols:
+      http:
+        endpoint: 127.0.0.1:0
+processors:
+  resource_detection:
+{detection}
+exporters:
+  otlphttp:
+    endpoint: http://{}
+    compression: none
+    retry_on_failure:
+      enabled: false
+extensions:
+  health_check:
+    endpoint: 127.0.0.1:0
+service:
+  extensions: [health_check]
+  telemetry:
+    metrics:
+      level: none
+  pipelines:
+    traces:
+      receivers: [otlp]
+      processors: [resource_detection]
+      exporters: [otlphttp]
+",
+        backend.addr
+    );
+    Collector::new(Config::from_yaml(&yaml).unwrap())
+        .start()
+        .await
+        .unwrap()
+}
+
+fn addr_of(h: &CollectorHandle, id: &str) -> SocketAddr {
+    h.listen_addrs()
+        .into_iter()
+        .find(|(i, _)| i == id)
+        .map(|(_, a)| a)
+        .unwrap()
+}
+
+async fn health(h: &CollectorHandle) -> u16 {
+    let addr = addr_of(h, "health_check");
+    let req = Request::get(format!("http://{addr}/"))
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    support::http(req).await.status
+}
+
+/// Sends one trace request (one resource with `service.name`, `host.name`, two spans).
+async fn send(h: &CollectorHandle) -> u16 {
+    use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue};
+    use opentelemetry_proto::tonic::resource::v1::Resource;
+    let mut req = ExportTraceServiceRequest::decode(Bytes::from(support::traces(1, 2))).unwrap();
+    let kv = |k: &str, v: &str| KeyValue {
+        key: k.to_owned(),
+        value: Some(AnyValue {
+            value: Some(any_value::Value::StringValue(v.to_owned())),
+        }),
+        ..Default::default()
+    };
+    req.resource_spans[0].resource = Some(Resource {
+        attributes: vec![kv("service.name", "checkout"), kv("host.name", "from-sdk")],
+        ..Default::default()
+    });
+    let addr = addr_of(h, "otlp");
+    let r = support::http(support::post(
+        addr,
+        "/v1/traces",
+        "application/x-protobuf",
+        None,
+        req.encode_to_vec(),
+    ))
+    .await;
+    r.status
+}
+
+fn assert_attrs(got: &BTreeMap<String, String>, want: &[(&str, &str)]) {
+    for (k, v) in want {
+        assert_eq!(got.get(*k).map(String::as_str), Some(*v), "{k} in {got:#?}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Tests.
+
+#[test]
+fn ecs_fargate_task_and_no_imds_request() {
+    isolated(
+        "ecs_fargate_task_and_no_imds_request",
+        &[
+            ("ECS_CONTAINER_METADATA_URI_V4", ECS_URI),
+            ("AWS_EC2_METADATA_SERVICE_ENDPOINT", IMDS_URL),
+            (
+                "OTEL_RESOURCE_ATTRIBUTES",
+                "deployment.environment=prod,team=pay%2Cments",
+            ),
+        ],
+        || async {
+            let ecs = MetadataServer::start(ECS_PORT, Duration::ZERO, fargate_ecs).await;
+            let imds = MetadataServer::start(IMDS_PORT, Duration::ZERO, imds_v2).await;
+            let backend = Backend::start().await;
+            let h = collector(
+                "    detectors: [env, ecs, ec2]\n    timeout: 2s\n    override: false",
+                &backend,
+            )
+            .await;
+            tokio::time::timeout(Duration::from_secs(3), h.ready())
+                .await
+                .unwrap();
+            assert_eq!(send(&h).await, 200);
+            let r = &backend.resources().await[0];
+            assert_attrs(
+                r,
+                &[
+                    ("service.name", "checkout"),
+                    // override: false keeps what the SDK sent.
+                    ("host.name", "from-sdk"),
+                    ("deployment.environment", "prod"),
+                    ("team", "pay,ments"),
+                    ("cloud.provider", "aws"),
+                    ("cloud.platform", "aws_ecs"),
+                    ("cloud.region", "eu-west-1"),
+                    ("cloud.account.id", "111122223333"),
+                    ("cloud.availability_zone", "eu-west-1b"),
+                    (
+                        "aws.ecs.cluster.arn",
+                        "arn:aws:ecs:eu-west-1:111122223333:cluster/prod",
+                    ),
+                    (
+                        "aws.ecs.task.arn",
+                        "arn:aws:ecs:eu-west-1:111122223333:task/prod/0123abcd",
+                    ),
+                    ("aws.ecs.task.family", "checkout"),
+                    ("aws.ecs.task.revision", "12"),
+                    ("aws.ecs.task.id", "0123abcd"),
+                    ("aws.ecs.launchtype", "fargate"),
+                    // Only the other container: the collector's own logs are not its data's.
+                    ("aws.log.group.names", "/ecs/checkout"),
+                    (
+                        "aws.log.group.arns",
+                        "arn:aws:logs:eu-west-1:111122223333:log-group:/ecs/checkout",
+                    ),
+                    ("aws.log.stream.names", "ecs/checkout/0123abcd"),
+                    (
+                        "aws.log.stream.arns",
+                        "arn:aws:logs:eu-west-1:111122223333:log-group:/ecs/checkout:log-stream:ecs/checkout/0123abcd",
+                    ),
+                ],
+            );
+            assert!(!r.contains_key("host.id"), "{r:#?}");
+            assert_eq!(
+                backend.schema_urls(),
+                ["https://opentelemetry.io/schemas/1.6.1"]
+            );
+            let paths: Vec<String> = ecs.seen().iter().map(|s| s.path.clone()).collect();
+            assert!(
+                paths.contains(&"/v4/0123abcd-task/task".to_owned()),
+                "{paths:?}"
+            );
+            assert!(paths.contains(&"/v4/0123abcd-task".to_owned()), "{paths:?}");
+            // Fargate has no instance metadata service: not even tried.
+            assert!(imds.seen().is_empty(), "{:?}", imds.seen());
+            h.shutdown(Duration::from_secs(2)).await;
+        },
+    );
+}
+
+#[test]
+fn ecs_on_ec2_then_imdsv2() {
+    isolated(
+        "ecs_on_ec2_then_imdsv2",
+        &[
+            ("ECS_CONTAINER_METADATA_URI_V4", ECS_URI),
+            (
+                "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+                "http://127.0.0.1:18002/",
+            ),
+        ],
+        || async {
+            let _ecs = MetadataServer::start(ECS_PORT, Duration::ZERO, ec2_ecs).await;
+            let imds = MetadataServer::start(IMDS_PORT, Duration::ZERO, imds_v2).await;
+            let backend = Backend::start().await;
+            let h = collector("    detectors: [ecs, ec2]\n    timeout: 2s", &backend).await;
+            tokio::time::timeout(Duration::from_secs(3), h.ready())
+                .await
+                .unwrap();
+            assert_eq!(send(&h).await, 200);
+            let r = &backend.resources().await[0];
+            assert_attrs(
+                r,
+                &[
+                    // ecs is listed first: it wins the keys both set.
+                    ("cloud.platform", "aws_ecs"),
+                    ("cloud.region", "us-east-2"),
+                    ("cloud.availability_zone", "us-east-2a"),
+                    ("aws.ecs.launchtype", "ec2"),
+                    (
+                        "aws.ecs.cluster.arn",
+                        "arn:aws:ecs:us-east-2:444455556666:cluster/default",
+                    ),
+                    ("aws.ecs.task.id", "158d1c8083dd49d6b527399fd6414f5c"),
+                    ("aws.log.group.names", "/ecs/web"),
+                    (
+                        "aws.log.stream.arns",
+                        "arn:aws:logs:us-east-2:444455556666:log-group:/ecs/web:log-stream:ecs/web/158d1c80",
+                    ),
+                    // ec2 adds the host.
+                    ("host.id", "i-0b22a22eec53b9321"),
+                    ("host.type", "m5.large"),
+                    ("host.image.id", "ami-0cfe2a3fcd2f7d9fd"),
+                    // override: true (the default) replaces the SDK's host.name.
+                    ("host.name", "ip-172-31-24-17.us-east-2.compute.internal"),
+                    ("cloud.account.id", "444455556666"),
+                    ("service.name", "checkout"),
+                ],
+            );
+            let seen = imds.seen();
+            assert_eq!(seen[0].method, "PUT");
+            assert_eq!(seen[0].path, "/latest/api/token");
+            assert_eq!(seen[0].ttl.as_deref(), Some("21600"));
+            let gets: Vec<&str> = seen[1..].iter().map(|s| s.path.as_str()).collect();
+            assert_eq!(
+                gets,
+                [
+                    "/latest/meta-data/instance-id",
+                    "/latest/dynamic/instance-identity/document",
+                    "/latest/meta-data/hostname"
+                ]
+            );
+            assert!(seen[1..].iter().all(|s| s.token.as_deref() == Some(TOKEN)));
+            h.shutdown(Duration::from_secs(2)).await;
+        },
+    );
+}
+
+#[test]
+fn unreachable_ecs_and_slow_imds_end_within_the_timeout() {
+    isolated(
+        "unreachable_ecs_and_slow_imds_end_within_the_timeout",
+        &[
+            ("ECS_CONTAINER_METADATA_URI_V4", CLOSED),
+            ("AWS_EC2_METADATA_SERVICE_ENDPOINT", IMDS_URL),
+            ("OTEL_RESOURCE_ATTRIBUTES", "team=core"),
+        ],
+        || async {
+            // Answers only after the detection timeout.
+            let imds = MetadataServer::start(IMDS_PORT, Duration::from_secs(5), imds_v2).await;
+            let backend = Backend::start().await;
+            let started = Instant::now();
+            let h = collector("    detectors: [env, ecs, ec2]\n    timeout: 1s", &backend).await;
+            assert!(!h.is_ready());
+            tokio::time::timeout(Duration::from_secs(3), h.ready())
+                .await
+                .unwrap();
+            let took = started.elapsed();
+            assert!(
+                took >= Duration::from_millis(900) && took < Duration::from_millis(2000),
+                "{took:?}"
+            );
+            assert_eq!(health(&h).await, 200);
+            assert_eq!(send(&h).await, 200);
+            let r = &backend.resources().await[0];
+            // env still counts; the failed detectors add nothing.
+            assert_eq!(r.get("team").map(String::as_str), Some("core"));
+            assert!(!r.contains_key("cloud.provider"), "{r:#?}");
+            assert!(!r.contains_key("host.id"), "{r:#?}");
+            // The slow server was asked (ECS failing did not hold the EC2 detector back).
+            assert!(!imds.seen().is_empty());
+            h.shutdown(Duration::from_secs(2)).await;
+        },
+    );
+}
+
+#[test]
+fn unreachable_imds_is_skipped_quickly() {
+    isolated(
+        "unreachable_imds_is_skipped_quickly",
+        &[("AWS_EC2_METADATA_SERVICE_ENDPOINT", CLOSED)],
+        || async {
+            let backend = Backend::start().await;
+            let started = Instant::now();
+            let h = collector("    detectors: [ec2]\n    timeout: 5s", &backend).await;
+            // Three refused attempts (100 ms, 200 ms apart), not the whole timeout.
+            tokio::time::timeout(Duration::from_secs(2), h.ready())
+                .await
+                .unwrap();
+            assert!(started.elapsed() < Duration::from_secs(2));
+            assert_eq!(send(&h).await, 200);
+            let r = &backend.resources().await[0];
+            assert_eq!(r.get("host.name").map(String::as_str), Some("from-sdk"));
+            assert!(!r.contains_key("cloud.provider"), "{r:#?}");
+            // Nothing detected, nothing edited: no schema URL either.
+            assert_eq!(backend.schema_urls(), [""]);
+            h.shutdown(Duration::from_secs(2)).await;
+        },
+    );
+}
+
+#[test]
+fn request_during_detection_is_held_then_delivered() {
+    isolated(
+        "request_during_detection_is_held_then_delivered",
+        &[("ECS_CONTAINER_METADATA_URI_V4", ECS_URI)],
+        || async {
+            // Each answer takes 400 ms: detection (task, then container) takes ~800 ms.
+            let _ecs =
+                MetadataServer::start(ECS_PORT, Duration::from_millis(400), fargate_ecs).await;
+            let backend = Backend::start().await;
+            let started = Instant::now();
+            let h = collector("    detectors: [ecs]\n    timeout: 3s", &backend).await;
+            assert!(!h.is_ready());
+            assert_eq!(health(&h).await, 503);
+            let sender = {
+                let h = h.clone();
+                tokio::spawn(async move { send(&h).await })
+            };
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            // Held: not answered, not exported, still accounted on the memory budget.
+            assert!(!sender.is_finished());
+            assert!(backend.got.lock().is_empty());
+            assert!(h.memory_in_use() > 0);
+            assert!(!h.is_ready());
+            h.ready().await;
+            assert!(
+                started.elapsed() >= Duration::from_millis(750),
+                "{:?}",
+                started.elapsed()
+            );
+            assert_eq!(health(&h).await, 200);
+            assert_eq!(
+                tokio::time::timeout(Duration::from_secs(2), sender)
+                    .await
+                    .unwrap()
+                    .unwrap(),
+                200
+            );
+            let r = &backend.resources().await[0];
+            assert_attrs(
+                r,
+                &[
+                    ("cloud.platform", "aws_ecs"),
+                    ("aws.ecs.task.id", "0123abcd"),
+                ],
+            );
+            // A request after detection goes straight through.
+            assert_eq!(send(&h).await, 200);
+            assert!(support::eventually(|| backend.got.lock().len() == 2).await);
+            h.shutdown(Duration::from_secs(2)).await;
+        },
+    );
+}
+
+#[test]
+fn fail_on_missing_metadata_never_turns_ready() {
+    isolated(
+        "fail_on_missing_metadata_never_turns_ready",
+        &[("AWS_EC2_METADATA_SERVICE_ENDPOINT", CLOSED)],
+        || async {
+            let backend = Backend::start().await;
+            let h = collector(
+                "    detectors: [ec2]\n    timeout: 500ms\n    ec2:\n      fail_on_missing_metadata: true",
+                &backend,
+            )
+            .await;
+            assert!(
+                tokio::time::timeout(Duration::from_millis(1500), h.ready())
+                    .await
+                    .is_err()
+            );
+            assert!(!h.is_ready());
+            assert_eq!(health(&h).await, 503);
+            // Data is refused (retryable), not sent without its resource.
+            assert_eq!(send(&h).await, 503);
+            assert!(backend.got.lock().is_empty());
+            h.shutdown(Duration::from_secs(2)).await;
+        },
+    );
+}
