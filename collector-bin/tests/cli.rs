@@ -50,6 +50,19 @@ fn validate_accepts_the_seed_file() {
 }
 
 #[test]
+fn validate_accepts_the_redaction_example() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/redaction.yaml");
+    let o = bin()
+        .arg("validate")
+        .arg("--config")
+        .arg(example)
+        .output()
+        .unwrap();
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+}
+
+#[test]
 fn the_seeds_exact_ecs_command_array_loads_its_config() {
     let yaml = std::fs::read_to_string(seed()).unwrap();
     // command = ["-config=env:OTEL_CONFIG"], as in the seed's task definition.

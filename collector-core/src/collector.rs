@@ -201,6 +201,19 @@ impl Collector {
                         })?;
                         Arc::new(MemoryLimiter::new(proc_id, signal, state, chain, &registry))
                     }
+                    ComponentConfig::Redaction(r) => Arc::new(
+                        crate::processors::redaction::RedactionProcessor::new(
+                            proc_id,
+                            signal,
+                            r,
+                            chain,
+                            budget.clone(),
+                            &registry,
+                        )
+                        .map_err(|e| {
+                            Error::new(e.kind(), format!("processor {proc_id}: {}", e.message()))
+                        })?,
+                    ),
                     ComponentConfig::Batch(b) => Arc::new(BatchProcessor::new(
                         proc_id,
                         signal,

@@ -846,7 +846,7 @@ fn value_to_string(v: &AnyValueView<'_>) -> String {
 }
 
 /// `pcommon.Value.AsString()`: scalars as text, bytes as base64, maps and slices as JSON.
-fn as_string(v: &AnyValueView<'_>) -> String {
+pub(crate) fn as_string(v: &AnyValueView<'_>) -> String {
     match v {
         AnyValueView::Empty => String::new(),
         AnyValueView::Str(s) => (*s).to_owned(),
