@@ -13,7 +13,9 @@ use crate::config::{Component, Config};
 use crate::exporters::{self, ExporterRuntime, Tally};
 use crate::extensions::health_check::{self, Health};
 use crate::memory::{Budget, DEFAULT_BUDGET_BYTES};
-use crate::pipeline::{Consumer, ExporterFanout, ExporterQueue, Processor, ReceiverFanout};
+use crate::pipeline::{
+    Consumer, Counted, ExporterFanout, ExporterQueue, Processor, ReceiverFanout,
+};
 use crate::processors::batch::BatchProcessor;
 use crate::processors::memory_limiter::{LimiterState, MemoryLimiter};
 use crate::receivers::otlp::OtlpReceiver;
@@ -190,10 +192,14 @@ impl Collector {
             }
             // Processors wrap the chain from the last one back; each pipeline has its own
             // instances (a limiter's state is shared).
-            let mut chain: Arc<dyn Consumer> = Arc::new(ExporterFanout::new(queues));
+            let mut next_chain: Arc<dyn Consumer> = Arc::new(ExporterFanout::new(queues));
             let mut mine: Vec<Arc<dyn Processor>> = Vec::new();
             for proc_id in p.processors.iter().rev() {
+                let chain = next_chain.clone();
                 let c = find(&cfg.processors, proc_id)?;
+                let (incoming, outgoing) = processor_counters(&registry, proc_id, signal);
+                // What the processor passes on is counted on the way out.
+                let chain: Arc<dyn Consumer> = Arc::new(Counted::outgoing(chain.clone(), outgoing));
                 let built: Arc<dyn Processor> = match &c.config {
                     ComponentConfig::MemoryLimiter(_) => {
                         let state = limiters.get(proc_id).cloned().ok_or_else(|| {
@@ -209,6 +215,25 @@ impl Collector {
                             chain,
                             budget.clone(),
                             &registry,
+                        )
+                        .map_err(|e| {
+                            Error::new(e.kind(), format!("processor {proc_id}: {}", e.message()))
+                        })?,
+                    ),
+                    ComponentConfig::Resource(r) => Arc::new(
+                        crate::processors::resource::ResourceProcessor::new(
+                            proc_id, r, chain, &registry,
+                        )
+                        .map_err(|e| {
+                            Error::new(e.kind(), format!("processor {proc_id}: {}", e.message()))
+                        })?,
+                    ),
+                    ComponentConfig::Attributes(a) => Arc::new(
+                        crate::processors::attributes::AttributesProcessor::new(
+                            signal,
+                            a,
+                            chain,
+                            budget.clone(),
                         )
                         .map_err(|e| {
                             Error::new(e.kind(), format!("processor {proc_id}: {}", e.message()))
@@ -242,12 +267,14 @@ impl Collector {
                         ));
                     }
                 };
-                chain = built.clone();
+                let counted: Arc<dyn Consumer> =
+                    Arc::new(Counted::incoming(built.clone(), incoming));
                 mine.push(built);
+                next_chain = counted;
             }
             mine.reverse();
             processors.extend(mine);
-            pipelines.insert(pid.clone(), (signal, chain));
+            pipelines.insert(pid.clone(), (signal, next_chain));
         }
         let exporters: Vec<Arc<ExporterRuntime>> = exporters.into_values().collect();
         for e in &exporters {
@@ -357,6 +384,28 @@ impl Collector {
             }),
         })
     }
+}
+
+/// Go's `processorhelper` counters (v0.138): `otelcol_processor_incoming_items` and
+/// `otelcol_processor_outgoing_items`, labels `processor` and `otel.signal`.
+fn processor_counters(
+    registry: &Registry,
+    id: &str,
+    signal: Signal,
+) -> (telemetry::Counter, telemetry::Counter) {
+    let labels = [("processor", id), ("otel_signal", signal.as_str())];
+    (
+        registry.counter(
+            "otelcol_processor_incoming_items",
+            "Number of items passed to the processor.",
+            &labels,
+        ),
+        registry.counter(
+            "otelcol_processor_outgoing_items",
+            "Number of items emitted from the processor.",
+            &labels,
+        ),
+    )
 }
 
 fn io_error(what: &str, e: std::io::Error) -> Error {

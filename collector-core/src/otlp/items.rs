@@ -285,8 +285,8 @@ impl Entry {
 }
 
 /// Edits the data points of one metric; `Some(new metric body)` when any changed.
-fn edit_metric<'r, 'a>(
-    resource: &'r ResourceView<'a>,
+fn edit_metric<'a>(
+    resource: &ResourceView<'a>,
     scope: ScopeView<'a>,
     metric: &'a [u8],
     edit: &mut impl FnMut(&mut ItemEdit<'_, '_>),

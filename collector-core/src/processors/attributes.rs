@@ -644,8 +644,7 @@ impl AttributesProcessor {
             ItemView::DataPoint(metric, _) => m.matches_metric(metric.name()),
             _ => m.matches_item(e),
         };
-        !(self.include.as_ref().is_some_and(|m| !hit(m))
-            || self.exclude.as_ref().is_some_and(|m| hit(m)))
+        !(self.include.as_ref().is_some_and(|m| !hit(m)) || self.exclude.as_ref().is_some_and(hit))
     }
 
     fn edit(&self, p: &mut Payload) {
