@@ -1,20 +1,46 @@
-//! CPU per span of `memory_limiter -> batch`, beside bare validation of the same requests
-//! in the same run (what a receiver pays anyway).
+//! CPU per span of processor chains built from YAML as the collector builds them, beside
+//! bare validation of the same requests in the same run (what a receiver pays anyway):
+//! `memory_limiter -> batch`, and the seed's `memory_limiter -> resourcedetection -> batch
+//! -> resource` against its `batch` alone.
 //!
 //! `cargo bench -p collector-benches --bench pipeline`
 
 use bytes::Bytes;
 use collector_benches::traces_request;
-use collector_core::Signal;
-use collector_core::bench::LimiterBatch;
+use collector_core::bench::Chain;
 use collector_core::otlp::Payload;
-use collector_core::processors::batch::BatchConfig;
+use collector_core::{Config, Signal};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 
 const SPANS: u64 = 100;
 
+/// What the seed's ECS detector finds on Fargate, handed to the `env` detector instead: the
+/// per-payload cost of merging a detected resource does not depend on which detector found
+/// it, and a benchmark must not need a metadata server.
+const DETECTED: &str = "cloud.provider=aws,cloud.platform=aws_ecs,cloud.region=eu-west-1,\
+cloud.account.id=123456789012,cloud.availability_zone=eu-west-1a,\
+aws.ecs.task.arn=arn%3Aaws%3Aecs%3Aeu-west-1%3A123456789012%3Atask%2Fprod%2F0123abcd,\
+aws.ecs.task.family=api,aws.ecs.task.revision=7,aws.ecs.task.id=0123abcd,\
+aws.ecs.cluster.arn=arn%3Aaws%3Aecs%3Aeu-west-1%3A123456789012%3Acluster%2Fprod,\
+aws.ecs.launchtype=fargate";
+
+/// The seed's batch settings (`../shared/examples/seed-sidecar.yaml`).
+const SEED_BATCH: &str = "  batch:\n    timeout: 10s\n    send_batch_size: 1000\n    send_batch_max_size: 1000\n";
+
+fn config(processors: &str, chain: &str) -> Config {
+    let yaml = format!(
+        "receivers:\n  otlp:\n    protocols:\n      grpc:\n\
+         processors:\n{processors}\
+         exporters:\n  debug:\n\
+         service:\n  pipelines:\n    traces:\n      receivers: [otlp]\n      processors: [{chain}]\n      exporters: [debug]\n"
+    );
+    Config::from_yaml(&yaml).expect("benchmark config")
+}
+
 fn bench(c: &mut Criterion) {
+    // SAFETY: set before the runtime (or any other thread of this process) starts.
+    unsafe { std::env::set_var("OTEL_RESOURCE_ATTRIBUTES", DETECTED) };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -31,19 +57,36 @@ fn bench(c: &mut Criterion) {
                 .unwrap_or(0)
         })
     });
-    let configs = [
-        ("validate_limiter_batch", BatchConfig::default()),
+    let limiter = "  memory_limiter:\n    check_interval: 1s\n    limit_mib: 4096\n";
+    let seed = format!(
+        "  memory_limiter:\n    check_interval: 1s\n    limit_percentage: 75\n    spike_limit_percentage: 25\n\
+         {SEED_BATCH}\
+         \x20 resourcedetection:\n    detectors: [env, system]\n    timeout: 2s\n    override: false\n\
+         \x20 resource:\n    attributes:\n      - key: cloud.provider\n        value: aws\n        action: upsert\n\
+         \x20     - key: deployment.environment\n        value: production\n        action: upsert\n"
+    );
+    let cases = [
+        (
+            "validate_limiter_batch",
+            config(&format!("{limiter}  batch:\n"), "memory_limiter, batch"),
+        ),
         (
             // 8192 is not a multiple of 100: every cut splits a request (copies its part).
             "validate_limiter_batch_max_8192",
-            BatchConfig {
-                send_batch_max_size: 8192,
-                ..BatchConfig::default()
-            },
+            config(
+                &format!("{limiter}  batch:\n    send_batch_max_size: 8192\n"),
+                "memory_limiter, batch",
+            ),
+        ),
+        ("validate_seed_batch", config(SEED_BATCH, "batch")),
+        (
+            "validate_seed_processors",
+            config(&seed, "memory_limiter, resourcedetection, batch, resource"),
         ),
     ];
-    for (name, cfg) in configs {
-        let chain = LimiterBatch::new(Signal::Traces, 4096, &cfg).expect("chain");
+    for (name, cfg) in cases {
+        let chain = Chain::new(&cfg, "traces").expect("chain");
+        rt.block_on(chain.ready());
         g.bench_function(name, |b| {
             b.iter(|| {
                 let p = Payload::decode(Signal::Traces, black_box(bytes.clone())).expect("valid");

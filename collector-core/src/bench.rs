@@ -8,10 +8,10 @@ use crate::exporters::Tally;
 use crate::memory::Budget;
 use crate::otlp::Payload;
 use crate::pipeline::{Consumer, Processor, Refusal};
-use crate::processors::batch::{BatchConfig, BatchProcessor};
-use crate::processors::memory_limiter::{LimiterState, MemoryLimiter, MemoryLimiterConfig};
+use crate::config::Config;
+use crate::processors::ChainBuilder;
 use crate::telemetry::Registry;
-use crate::{Error, Signal};
+use crate::{Error, ErrorKind, Signal};
 
 /// Counts and drops what reaches it (an exporter queue that is never full).
 struct Null(Arc<AtomicU64>);
@@ -23,59 +23,62 @@ impl Consumer for Null {
     }
 }
 
-/// `memory_limiter -> batch -> (null)`, as a pipeline builds them.
-pub struct LimiterBatch {
+/// The processors of one pipeline of a configuration, built as the collector builds them,
+/// in front of a sink that counts and drops (an exporter queue that is never full).
+pub struct Chain {
     chain: Arc<dyn Consumer>,
     processors: Vec<Arc<dyn Processor>>,
     delivered: Arc<AtomicU64>,
 }
 
-impl std::fmt::Debug for LimiterBatch {
+impl std::fmt::Debug for Chain {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LimiterBatch").finish_non_exhaustive()
+        f.debug_struct("Chain").finish_non_exhaustive()
     }
 }
 
-impl LimiterBatch {
-    /// Builds and starts the two processors; must run inside a tokio runtime.
+impl Chain {
+    /// Builds and starts the processors of `pipeline` (`traces`, `logs/x`...) of `config`;
+    /// must run inside a tokio runtime. The memory budget is unbounded except for what the
+    /// configuration's memory limiters set.
     ///
     /// # Errors
     ///
-    /// When the limiter's configuration is invalid.
-    pub fn new(signal: Signal, limit_mib: u32, batch: &BatchConfig) -> Result<Self, Error> {
-        let registry = Registry::default();
-        let budget = Budget::new(usize::MAX);
-        let delivered = Arc::new(AtomicU64::new(0));
-        let batch: Arc<dyn Processor> = Arc::new(BatchProcessor::new(
-            "batch",
-            signal,
-            batch,
-            Arc::new(Null(delivered.clone())),
-            budget.clone(),
-            Arc::new(Tally::default()),
-            &registry,
-        ));
-        let cfg = MemoryLimiterConfig {
-            check_interval: crate::config::Duration::from_secs(1),
-            limit_mib,
-            ..MemoryLimiterConfig::default()
+    /// When the pipeline does not exist or a processor cannot be built.
+    pub fn new(config: &Config, pipeline: &str) -> Result<Self, Error> {
+        let p = config.service.pipelines.get(pipeline).ok_or_else(|| {
+            Error::new(ErrorKind::Config, format!("no pipeline {pipeline}"))
+        })?;
+        let signal = match pipeline.split('/').next() {
+            Some("logs") => Signal::Logs,
+            Some("metrics") => Signal::Metrics,
+            _ => Signal::Traces,
         };
-        let state = LimiterState::new(&cfg, budget)?;
-        let limiter: Arc<dyn Processor> = Arc::new(MemoryLimiter::new(
-            "memory_limiter",
-            signal,
-            state,
-            batch.clone(),
+        let registry = Registry::default();
+        let mut builder = ChainBuilder::new(
+            config,
             &registry,
-        ));
-        for p in [&limiter, &batch] {
+            Budget::new(usize::MAX),
+            Arc::new(Tally::default()),
+        )?;
+        let delivered = Arc::new(AtomicU64::new(0));
+        let (chain, processors) =
+            builder.chain(signal, &p.processors, Arc::new(Null(delivered.clone())))?;
+        for p in &processors {
             p.start();
         }
-        Ok(LimiterBatch {
-            chain: limiter.clone(),
-            processors: vec![limiter, batch],
+        Ok(Chain {
+            chain,
+            processors,
             delivered,
         })
+    }
+
+    /// Resolves once every processor is ready (resource detection has finished).
+    pub async fn ready(&self) {
+        for p in &self.processors {
+            p.ready().await;
+        }
     }
 
     /// Offers a payload; false when refused.
@@ -83,7 +86,7 @@ impl LimiterBatch {
         self.chain.consume(p).is_ok()
     }
 
-    /// Items that came out of the batch processor.
+    /// Items that came out of the last processor.
     pub fn delivered(&self) -> u64 {
         self.delivered.load(Ordering::Relaxed)
     }

@@ -8,16 +8,13 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
-use crate::config::component::ComponentConfig;
+use crate::config::component::{ComponentConfig, Kind};
 use crate::config::{Component, Config};
 use crate::exporters::{self, ExporterRuntime, Tally};
 use crate::extensions::health_check::{self, Health};
 use crate::memory::{Budget, DEFAULT_BUDGET_BYTES};
-use crate::pipeline::{
-    Consumer, Counted, ExporterFanout, ExporterQueue, Processor, ReceiverFanout,
-};
-use crate::processors::batch::BatchProcessor;
-use crate::processors::memory_limiter::{LimiterState, MemoryLimiter};
+use crate::pipeline::{Consumer, ExporterFanout, ExporterQueue, Processor, ReceiverFanout};
+use crate::processors::ChainBuilder;
 use crate::receivers::otlp::OtlpReceiver;
 use crate::server::ServerHandle;
 use crate::telemetry::{self, Registry};
@@ -145,35 +142,12 @@ impl Collector {
             tracing::info!(kind = "extension", name = %id, "Extension started.");
         }
 
-        // Memory limiters: one shared state per id, as Go shares one limiter instance
-        // between the pipelines that name it. Admission (the budget) uses the smallest soft
-        // limit among them.
-        let mut limiters: HashMap<String, Arc<LimiterState>> = HashMap::new();
-        for p in cfg.service.pipelines.values() {
-            for pid in &p.processors {
-                if limiters.contains_key(pid) {
-                    continue;
-                }
-                if let ComponentConfig::MemoryLimiter(m) = &find(&cfg.processors, pid)?.config {
-                    let state = LimiterState::new(m, budget.clone()).map_err(|e| {
-                        Error::new(e.kind(), format!("processor {pid}: {}", e.message()))
-                    })?;
-                    limiters.insert(pid.clone(), state);
-                }
-            }
-        }
-        if let Some(soft) = limiters.values().map(|l| l.limits().soft).min() {
-            budget.set_limit(usize::try_from(soft).unwrap_or(usize::MAX));
-        }
+        let mut chains = ChainBuilder::new(cfg, &registry, budget.clone(), tally.clone())?;
 
         // Exporters: one instance per (id, signal), as in Go.
         let mut exporters: HashMap<(String, Signal), Arc<ExporterRuntime>> = HashMap::new();
         let mut pipelines: HashMap<String, (Signal, Arc<dyn Consumer>)> = HashMap::new();
         let mut processors: Vec<Arc<dyn Processor>> = Vec::new();
-        // One resource detection per `resourcedetection` id, shared by the pipelines that
-        // name it (Go shares the detected resource per processor id).
-        let mut detections: HashMap<String, Arc<crate::processors::resourcedetection::Detection>> =
-            HashMap::new();
         for (pid, p) in &cfg.service.pipelines {
             let signal = pipeline_signal(pid);
             let mut queues: Vec<Arc<dyn ExporterQueue>> = Vec::new();
@@ -182,7 +156,7 @@ impl Collector {
                 let rt = match exporters.get(&key) {
                     Some(rt) => rt.clone(),
                     None => {
-                        let c = find(&cfg.exporters, eid)?;
+                        let c = cfg.component(Kind::Exporter, eid)?;
                         let rt = build_exporter(c, signal, &registry, tally.clone())?;
                         exporters.insert(key, rt.clone());
                         rt
@@ -190,91 +164,10 @@ impl Collector {
                 };
                 queues.push(rt);
             }
-            // Processors wrap the chain from the last one back; each pipeline has its own
-            // instances (a limiter's state is shared).
-            let mut next_chain: Arc<dyn Consumer> = Arc::new(ExporterFanout::new(queues));
-            let mut mine: Vec<Arc<dyn Processor>> = Vec::new();
-            for proc_id in p.processors.iter().rev() {
-                let chain = next_chain.clone();
-                let c = find(&cfg.processors, proc_id)?;
-                let (incoming, outgoing) = processor_counters(&registry, proc_id, signal);
-                // What the processor passes on is counted on the way out.
-                let chain: Arc<dyn Consumer> = Arc::new(Counted::outgoing(chain.clone(), outgoing));
-                let built: Arc<dyn Processor> = match &c.config {
-                    ComponentConfig::MemoryLimiter(_) => {
-                        let state = limiters.get(proc_id).cloned().ok_or_else(|| {
-                            Error::new(ErrorKind::Internal, format!("limiter {proc_id} vanished"))
-                        })?;
-                        Arc::new(MemoryLimiter::new(proc_id, signal, state, chain, &registry))
-                    }
-                    ComponentConfig::Redaction(r) => Arc::new(
-                        crate::processors::redaction::RedactionProcessor::new(
-                            proc_id,
-                            signal,
-                            r,
-                            chain,
-                            budget.clone(),
-                            &registry,
-                        )
-                        .map_err(|e| {
-                            Error::new(e.kind(), format!("processor {proc_id}: {}", e.message()))
-                        })?,
-                    ),
-                    ComponentConfig::Resource(r) => Arc::new(
-                        crate::processors::resource::ResourceProcessor::new(
-                            proc_id, r, chain, &registry,
-                        )
-                        .map_err(|e| {
-                            Error::new(e.kind(), format!("processor {proc_id}: {}", e.message()))
-                        })?,
-                    ),
-                    ComponentConfig::Attributes(a) => Arc::new(
-                        crate::processors::attributes::AttributesProcessor::new(
-                            signal,
-                            a,
-                            chain,
-                            budget.clone(),
-                        )
-                        .map_err(|e| {
-                            Error::new(e.kind(), format!("processor {proc_id}: {}", e.message()))
-                        })?,
-                    ),
-                    ComponentConfig::Batch(b) => Arc::new(BatchProcessor::new(
-                        proc_id,
-                        signal,
-                        b,
-                        chain,
-                        budget.clone(),
-                        tally.clone(),
-                        &registry,
-                    )),
-                    ComponentConfig::ResourceDetection(r) => {
-                        use crate::processors::resourcedetection as rd;
-                        let detection = detections
-                            .entry(proc_id.clone())
-                            .or_insert_with(|| rd::Detection::new(proc_id, r))
-                            .clone();
-                        Arc::new(rd::ResourceDetectionProcessor::new(
-                            detection,
-                            r.override_,
-                            chain,
-                        ))
-                    }
-                    _ => {
-                        return Err(Error::new(
-                            ErrorKind::Config,
-                            format!("processor {proc_id}: not built yet"),
-                        ));
-                    }
-                };
-                let counted: Arc<dyn Consumer> =
-                    Arc::new(Counted::incoming(built.clone(), incoming));
-                mine.push(built);
-                next_chain = counted;
-            }
-            mine.reverse();
+            let (chain, mine) =
+                chains.chain(signal, &p.processors, Arc::new(ExporterFanout::new(queues)))?;
             processors.extend(mine);
-            pipelines.insert(pid.clone(), (signal, next_chain));
+            pipelines.insert(pid.clone(), (signal, chain));
         }
         let exporters: Vec<Arc<ExporterRuntime>> = exporters.into_values().collect();
         for e in &exporters {
@@ -386,28 +279,6 @@ impl Collector {
     }
 }
 
-/// Go's `processorhelper` counters (v0.138): `otelcol_processor_incoming_items` and
-/// `otelcol_processor_outgoing_items`, labels `processor` and `otel.signal`.
-fn processor_counters(
-    registry: &Registry,
-    id: &str,
-    signal: Signal,
-) -> (telemetry::Counter, telemetry::Counter) {
-    let labels = [("processor", id), ("otel_signal", signal.as_str())];
-    (
-        registry.counter(
-            "otelcol_processor_incoming_items",
-            "Number of items passed to the processor.",
-            &labels,
-        ),
-        registry.counter(
-            "otelcol_processor_outgoing_items",
-            "Number of items emitted from the processor.",
-            &labels,
-        ),
-    )
-}
-
 fn io_error(what: &str, e: std::io::Error) -> Error {
     Error::with_source(ErrorKind::Io, format!("{what}: {e}"), e)
 }
@@ -418,12 +289,6 @@ fn pipeline_signal(id: &str) -> Signal {
         Some("logs") => Signal::Logs,
         _ => Signal::Traces,
     }
-}
-
-fn find<'a>(list: &'a [Component], id: &str) -> Result<&'a Component, Error> {
-    list.iter()
-        .find(|c| c.id.to_string() == id)
-        .ok_or_else(|| Error::new(ErrorKind::Internal, format!("component {id} vanished")))
 }
 
 fn build_exporter(

@@ -549,6 +549,16 @@ impl Config {
         out
     }
 
+    /// The component `id` of `kind`, which validation has made sure exists.
+    pub(crate) fn component(&self, kind: Kind, id: &str) -> Result<&Component, Error> {
+        self.find(kind, id).ok_or_else(|| {
+            Error::new(
+                ErrorKind::Internal,
+                format!("{} {id} vanished", kind.singular()),
+            )
+        })
+    }
+
     fn find(&self, kind: Kind, id: &str) -> Option<&Component> {
         let list = match kind {
             Kind::Receiver => &self.receivers,
