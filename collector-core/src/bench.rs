@@ -4,11 +4,11 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::config::Config;
 use crate::exporters::Tally;
 use crate::memory::Budget;
 use crate::otlp::Payload;
 use crate::pipeline::{Consumer, Processor, Refusal};
-use crate::config::Config;
 use crate::processors::ChainBuilder;
 use crate::telemetry::Registry;
 use crate::{Error, ErrorKind, Signal};
@@ -46,9 +46,11 @@ impl Chain {
     ///
     /// When the pipeline does not exist or a processor cannot be built.
     pub fn new(config: &Config, pipeline: &str) -> Result<Self, Error> {
-        let p = config.service.pipelines.get(pipeline).ok_or_else(|| {
-            Error::new(ErrorKind::Config, format!("no pipeline {pipeline}"))
-        })?;
+        let p = config
+            .service
+            .pipelines
+            .get(pipeline)
+            .ok_or_else(|| Error::new(ErrorKind::Config, format!("no pipeline {pipeline}")))?;
         let signal = match pipeline.split('/').next() {
             Some("logs") => Signal::Logs,
             Some("metrics") => Signal::Metrics,

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
@@ -15,6 +16,7 @@ use crate::extensions::health_check::{self, Health};
 use crate::memory::{Budget, DEFAULT_BUDGET_BYTES};
 use crate::pipeline::{Consumer, ExporterFanout, ExporterQueue, Processor, ReceiverFanout};
 use crate::processors::ChainBuilder;
+use crate::receivers::embedded::EmbeddedReceiver;
 use crate::receivers::otlp::OtlpReceiver;
 use crate::server::ServerHandle;
 use crate::telemetry::{self, Registry};
@@ -26,6 +28,7 @@ pub struct Collector {
     config: Config,
     budget_bytes: usize,
     embedded: bool,
+    listeners: bool,
 }
 
 /// What a shutdown delivered and dropped.
@@ -39,6 +42,10 @@ pub struct ShutdownReport {
 }
 
 struct Running {
+    /// What `ingest` feeds.
+    ingest: EmbeddedReceiver,
+    /// Where held ingests wait.
+    runtime: tokio::runtime::Handle,
     health: Health,
     receivers: Mutex<Vec<(String, OtlpReceiver)>>,
     /// Every pipeline's processors, first to last.
@@ -53,6 +60,8 @@ struct Running {
     budget: Budget,
     listen: Vec<(String, SocketAddr)>,
     stopped: Mutex<Option<ShutdownReport>>,
+    /// Set when shutdown begins: `ingest` refuses from then on.
+    stopping: AtomicBool,
 }
 
 /// A running collector. Cloning gives another handle to the same collector.
@@ -76,6 +85,7 @@ impl Collector {
             config,
             budget_bytes: DEFAULT_BUDGET_BYTES,
             embedded: false,
+            listeners: true,
         }
     }
 
@@ -89,6 +99,15 @@ impl Collector {
     /// metrics endpoint is served only when `service::telemetry::metrics` names one.
     pub fn embedded(mut self) -> Collector {
         self.embedded = true;
+        self
+    }
+
+    /// Binds nothing at all: no OTLP receiver, no health check, no metrics endpoint, whatever
+    /// the configuration says (a forked child's collector: the parent owns the ports).
+    /// Data comes in through [`CollectorHandle::ingest`] only.
+    pub fn without_listeners(mut self) -> Collector {
+        self.embedded = true;
+        self.listeners = false;
         self
     }
 
@@ -129,7 +148,9 @@ impl Collector {
                 continue;
             };
             tracing::info!(kind = "extension", name = %id, "Extension is starting...");
-            if let ComponentConfig::HealthCheck(h) = &c.config {
+            if let ComponentConfig::HealthCheck(h) = &c.config
+                && self.listeners
+            {
                 let s = health_check::start(h, health.clone()).map_err(|e| {
                     io_error(
                         &format!("extension {id}: cannot listen on {}", h.endpoint),
@@ -177,8 +198,11 @@ impl Collector {
             p.start();
         }
 
-        // Receivers: one instance per id, feeding every pipeline that names it.
+        // Receivers: one instance per id, feeding every pipeline that names it. Every
+        // `embedded` receiver's pipelines take what `ingest` hands over.
         let mut receivers = Vec::new();
+        let mut embedded_targets: [Vec<Arc<dyn Consumer>>; 3] =
+            [Vec::new(), Vec::new(), Vec::new()];
         for c in &cfg.receivers {
             let id = c.id.to_string();
             let mut consumers: [Option<Arc<dyn Consumer>>; 3] = [None, None, None];
@@ -197,6 +221,23 @@ impl Collector {
                 }
             }
             if consumers.iter().all(Option::is_none) {
+                continue;
+            }
+            if let ComponentConfig::Embedded(_) = &c.config {
+                for (i, signal) in Signal::ALL.iter().enumerate() {
+                    embedded_targets[i].extend(
+                        cfg.service
+                            .pipelines
+                            .iter()
+                            .filter(|(_, p)| p.receivers.contains(&id))
+                            .filter_map(|(pid, _)| pipelines.get(pid))
+                            .filter(|(s, _)| s == signal)
+                            .map(|(_, chain)| chain.clone()),
+                    );
+                }
+                continue;
+            }
+            if !self.listeners {
                 continue;
             }
             if let ComponentConfig::OtlpReceiver(r) = &c.config {
@@ -221,7 +262,10 @@ impl Collector {
         // Own metrics.
         let metrics = &cfg.service.telemetry.metrics;
         let explicit = metrics.readers.is_some() || metrics.address.is_some();
-        if let Some(endpoint) = metrics.endpoint().filter(|_| explicit || !self.embedded) {
+        if let Some(endpoint) = metrics
+            .endpoint()
+            .filter(|_| self.listeners && (explicit || !self.embedded))
+        {
             let s = telemetry::server::start(&endpoint, registry.clone())
                 .map_err(|e| io_error(&format!("telemetry: cannot listen on {endpoint}"), e))?;
             listen.extend(s.local_addrs.iter().map(|a| ("telemetry".to_owned(), *a)));
@@ -260,8 +304,12 @@ impl Collector {
                 announce();
             }))
         };
+        let ingest =
+            EmbeddedReceiver::new(embedded_targets, budget.clone(), tally.clone(), &registry);
         Ok(CollectorHandle {
             inner: Arc::new(Running {
+                ingest,
+                runtime: tokio::runtime::Handle::current(),
                 health,
                 receivers: Mutex::new(receivers),
                 processors,
@@ -274,6 +322,7 @@ impl Collector {
                 budget,
                 listen,
                 stopped: Mutex::new(None),
+                stopping: AtomicBool::new(false),
             }),
         })
     }
@@ -368,6 +417,74 @@ impl CollectorHandle {
         self.inner.registry.render()
     }
 
+    /// The shutdown report, once shut down.
+    pub fn report(&self) -> Option<ShutdownReport> {
+        *self.inner.stopped.lock()
+    }
+
+    /// Hands an encoded OTLP export request (`ExportTraceServiceRequest` etc.) to the
+    /// pipelines that list an `embedded` receiver, in-process. The bytes are validated as
+    /// a receiver validates them and kept without a copy. Synchronous and never blocking:
+    /// over the memory budget, or with every exporter queue full, it returns an
+    /// [`ErrorKind::Retryable`] error at once. Must not be called from inside an async
+    /// task that holds a lock the pipeline needs (it takes none of the caller's).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidArgument`] when no pipeline takes `signal` in-process,
+    /// [`ErrorKind::InvalidData`] for bytes that are not a valid request,
+    /// [`ErrorKind::Retryable`] over budget or when every queue is full,
+    /// [`ErrorKind::NotRunning`] after shutdown.
+    pub fn ingest(&self, signal: Signal, data: bytes::Bytes) -> Result<(), Error> {
+        if self.inner.stopped.lock().is_some() || self.inner.stopping.load(Ordering::Acquire) {
+            return Err(Error::new(
+                ErrorKind::NotRunning,
+                "the collector has been shut down",
+            ));
+        }
+        self.inner.ingest.ingest(signal, data, &self.inner.runtime)
+    }
+
+    /// Delivers everything taken in before the call: held payloads are offered, batches
+    /// are cut and every exporter queue works through what it had. Returns once all of it
+    /// is delivered or counted as dropped (a permanent failure, or retries given up).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Timeout`] when `timeout` passes first (the data stays queued and
+    /// keeps being exported), [`ErrorKind::NotRunning`] after shutdown.
+    pub async fn flush(&self, timeout: Duration) -> Result<(), Error> {
+        if self.inner.stopped.lock().is_some() || self.inner.stopping.load(Ordering::Acquire) {
+            return Err(Error::new(
+                ErrorKind::NotRunning,
+                "the collector has been shut down",
+            ));
+        }
+        let deadline = Instant::now() + timeout;
+        let late = || {
+            Error::new(
+                ErrorKind::Timeout,
+                format!("flush: not everything was delivered within {timeout:?}"),
+            )
+        };
+        if !self.inner.ingest.settled(deadline.into()).await {
+            return Err(late());
+        }
+        // In pipeline order: a batch cut lands in the exporter queues before they are
+        // waited for.
+        for p in &self.inner.processors {
+            if !p.flush(deadline).await {
+                return Err(late());
+            }
+        }
+        for e in &self.inner.exporters {
+            if !e.flush(deadline).await {
+                return Err(late());
+            }
+        }
+        Ok(())
+    }
+
     /// Stops the collector: health goes unavailable, receivers stop accepting and finish
     /// in-flight requests, exporters give queued data one attempt each; whatever is not
     /// delivered within `timeout` is counted as dropped. A second call returns the first
@@ -377,6 +494,7 @@ impl CollectorHandle {
             return r;
         }
         let deadline = Instant::now() + timeout;
+        self.inner.stopping.store(true, Ordering::Release);
         tracing::info!("Starting shutdown...");
         if let Some(t) = self.inner.ready_task.lock().take() {
             t.abort();

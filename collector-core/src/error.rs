@@ -20,6 +20,8 @@ pub enum ErrorKind {
     Io,
     /// A bug or an unexpected state.
     Internal,
+    /// An argument the call cannot take (a signal no pipeline takes in-process).
+    InvalidArgument,
 }
 
 impl ErrorKind {
@@ -33,6 +35,7 @@ impl ErrorKind {
             ErrorKind::Timeout => "timeout",
             ErrorKind::Io => "io",
             ErrorKind::Internal => "internal",
+            ErrorKind::InvalidArgument => "invalid argument",
         }
     }
 }

@@ -22,6 +22,7 @@ mod cgroup;
 mod collector;
 mod compression;
 pub mod config;
+mod embed;
 mod error;
 pub mod exporters;
 pub mod extensions;
@@ -37,6 +38,7 @@ pub(crate) mod tls;
 pub use cgroup::worker_threads;
 pub use collector::{Collector, CollectorHandle, ShutdownReport};
 pub use config::Config;
+pub use embed::EmbeddedCollector;
 pub use error::{Error, ErrorKind};
 
 /// The three OTLP signals.

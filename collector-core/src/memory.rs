@@ -166,6 +166,28 @@ pub fn accounted(buf: Vec<u8>, mut reservation: Reservation) -> Bytes {
     })
 }
 
+/// A caller's buffer that holds a reservation while any slice of it lives.
+struct AccountedBytes {
+    bytes: Bytes,
+    _reservation: Reservation,
+}
+
+impl AsRef<[u8]> for AccountedBytes {
+    fn as_ref(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+/// `bytes` (no copy) holding `reservation` until the last slice is dropped: for buffers an
+/// embedder hands over.
+pub fn accounted_bytes(bytes: Bytes, mut reservation: Reservation) -> Bytes {
+    reservation.shrink_to(bytes.len());
+    Bytes::from_owner(AccountedBytes {
+        bytes,
+        _reservation: reservation,
+    })
+}
+
 /// `buf` as `Bytes`, accounted on `budget` (whatever its limit: the data is already
 /// accepted) when one is given.
 pub(crate) fn maybe_accounted(buf: Vec<u8>, budget: Option<&Budget>) -> Bytes {

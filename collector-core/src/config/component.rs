@@ -265,7 +265,7 @@ macro_rules! factory {
 #[rustfmt::skip]
 pub(crate) static FACTORIES: &[Factory] = &[
     factory!(Receiver, "otlp", [], OtlpReceiverConfig, runtime = true),
-    factory!(Receiver, "embedded", [], EmbeddedConfig, runtime = false),
+    factory!(Receiver, "embedded", [], EmbeddedConfig, runtime = true),
     factory!(Processor, "memory_limiter", [], MemoryLimiterConfig, runtime = true),
     factory!(Processor, "batch", [], BatchConfig, runtime = true),
     factory!(Processor, "resource", [], ResourceConfig, runtime = true),

@@ -175,13 +175,14 @@ impl ExporterRuntime {
         for _ in 0..self.consumers {
             let s = self.shared.clone();
             tasks.push(tokio::spawn(async move {
-                while let Some(p) = s.queue.pop().await {
+                while let Some((position, p)) = s.queue.pop().await {
                     let items = p.items();
                     s.in_flight
                         .fetch_add(items, std::sync::atomic::Ordering::Relaxed);
                     s.send(p).await;
                     s.in_flight
                         .fetch_sub(items, std::sync::atomic::Ordering::Relaxed);
+                    s.queue.done(position);
                 }
             }));
         }
@@ -223,6 +224,15 @@ impl ExporterRuntime {
             );
             self.shared.tally.dropped.add(left);
         }
+    }
+}
+
+impl ExporterRuntime {
+    /// Waits until everything queued before the call has been delivered or dropped; false
+    /// when `deadline` passed first.
+    pub(crate) async fn flush(&self, deadline: Instant) -> bool {
+        let mark = self.shared.queue.mark();
+        self.shared.queue.settled(mark, deadline.into()).await
     }
 }
 

@@ -157,6 +157,8 @@ pub(crate) struct Queue {
     ready: tokio::sync::Notify,
     /// Woken whenever an item leaves the queue.
     pub(crate) room: std::sync::Arc<tokio::sync::Notify>,
+    /// Woken whenever a taken item is done with (`flush` waits on it).
+    settled: tokio::sync::Notify,
     capacity: u64,
     sizer: Sizer,
 }
@@ -165,6 +167,13 @@ struct QueueState {
     items: std::collections::VecDeque<crate::otlp::Payload>,
     size: u64,
     closed: bool,
+    /// Items ever pushed: the position the next push gets.
+    pushed: u64,
+    /// Items ever taken (popped or drained), in push order: every position below it has
+    /// left the queue.
+    taken: u64,
+    /// Positions popped and not yet [`done`](Queue::done) (being exported).
+    in_flight: std::collections::BTreeSet<u64>,
 }
 
 impl Queue {
@@ -174,9 +183,13 @@ impl Queue {
                 items: std::collections::VecDeque::new(),
                 size: 0,
                 closed: false,
+                pushed: 0,
+                taken: 0,
+                in_flight: std::collections::BTreeSet::new(),
             }),
             ready: tokio::sync::Notify::new(),
             room: std::sync::Arc::new(tokio::sync::Notify::new()),
+            settled: tokio::sync::Notify::new(),
             capacity,
             sizer,
         }
@@ -201,20 +214,25 @@ impl Queue {
                 return Err(p);
             }
             s.size += units;
+            s.pushed += 1;
             s.items.push_back(p);
         }
         self.ready.notify_one();
         Ok(())
     }
 
-    /// The next payload; `None` once the queue is closed and empty.
-    pub(crate) async fn pop(&self) -> Option<crate::otlp::Payload> {
+    /// The next payload and its position; `None` once the queue is closed and empty.
+    /// The position stays in flight until [`done`](Self::done) is called with it.
+    pub(crate) async fn pop(&self) -> Option<(u64, crate::otlp::Payload)> {
         loop {
             let notified = self.ready.notified();
             {
                 let mut s = self.state.lock();
                 if let Some(p) = s.items.pop_front() {
                     s.size -= self.units(&p);
+                    let position = s.taken;
+                    s.taken += 1;
+                    s.in_flight.insert(position);
                     let more = !s.items.is_empty();
                     drop(s);
                     self.room.notify_waiters();
@@ -222,7 +240,7 @@ impl Queue {
                         // Keep the other consumers going.
                         self.ready.notify_one();
                     }
-                    return Some(p);
+                    return Some((position, p));
                 }
                 if s.closed {
                     return None;
@@ -238,11 +256,48 @@ impl Queue {
         self.ready.notify_waiters();
     }
 
-    /// Takes everything still queued (at the shutdown deadline).
+    /// A popped payload has been delivered or dropped.
+    pub(crate) fn done(&self, position: u64) {
+        self.state.lock().in_flight.remove(&position);
+        self.settled.notify_waiters();
+    }
+
+    /// Takes everything still queued (at the shutdown deadline), and forgets what is in
+    /// flight (the caller counts it as dropped).
     pub(crate) fn drain(&self) -> Vec<crate::otlp::Payload> {
         let mut s = self.state.lock();
         s.size = 0;
-        s.items.drain(..).collect()
+        let left: Vec<_> = s.items.drain(..).collect();
+        s.taken += left.len() as u64;
+        s.in_flight.clear();
+        drop(s);
+        self.settled.notify_waiters();
+        left
+    }
+
+    /// The position the next push gets: every payload pushed so far is below it.
+    pub(crate) fn mark(&self) -> u64 {
+        self.state.lock().pushed
+    }
+
+    /// Waits until every payload pushed below `mark` has been delivered or dropped, or
+    /// `deadline` passes (false).
+    pub(crate) async fn settled(&self, mark: u64, deadline: tokio::time::Instant) -> bool {
+        loop {
+            let notified = self.settled.notified();
+            tokio::pin!(notified);
+            // Registered before the check, so a completion in between is not missed.
+            notified.as_mut().enable();
+            {
+                let s = self.state.lock();
+                if s.taken >= mark && s.in_flight.first().is_none_or(|&p| p >= mark) {
+                    return true;
+                }
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return false;
+            }
+        }
     }
 
     /// Whether the queue is at capacity (blocking exporters wait then).
@@ -284,8 +339,8 @@ mod tests {
         assert_eq!(q.size(), 5);
         q.close();
         assert!(q.try_push(payload(1)).is_err());
-        assert_eq!(q.pop().await.unwrap().items(), 3);
-        assert_eq!(q.pop().await.unwrap().items(), 2);
+        assert_eq!(q.pop().await.unwrap().1.items(), 3);
+        assert_eq!(q.pop().await.unwrap().1.items(), 2);
         assert!(q.pop().await.is_none());
         // An item larger than the queue fits an empty queue.
         let q = Queue::new(1, Sizer::Items);
@@ -296,9 +351,46 @@ mod tests {
     async fn consumers_wake_up() {
         let q = std::sync::Arc::new(Queue::new(10, Sizer::Requests));
         let q2 = q.clone();
-        let t = tokio::spawn(async move { q2.pop().await.map(|p| p.items()) });
+        let t = tokio::spawn(async move { q2.pop().await.map(|(_, p)| p.items()) });
         tokio::task::yield_now().await;
         q.try_push(payload(7)).unwrap();
         assert_eq!(t.await.unwrap(), Some(7));
+    }
+
+    #[tokio::test]
+    async fn settled_waits_for_what_was_pushed_before_the_mark_only() {
+        let q = std::sync::Arc::new(Queue::new(10, Sizer::Requests));
+        let soon = || tokio::time::Instant::now() + std::time::Duration::from_millis(50);
+        assert!(
+            q.settled(q.mark(), soon()).await,
+            "an empty queue is settled"
+        );
+        q.try_push(payload(1)).unwrap();
+        q.try_push(payload(2)).unwrap();
+        let mark = q.mark();
+        let (a, _) = q.pop().await.unwrap();
+        let (b, _) = q.pop().await.unwrap();
+        // Pushed after the mark: not waited for.
+        q.try_push(payload(3)).unwrap();
+        q.done(b);
+        assert!(
+            !q.settled(mark, soon()).await,
+            "the first is still in flight"
+        );
+        let q2 = q.clone();
+        let waiter = tokio::spawn(async move {
+            q2.settled(
+                mark,
+                tokio::time::Instant::now() + std::time::Duration::from_secs(5),
+            )
+            .await
+        });
+        tokio::task::yield_now().await;
+        q.done(a);
+        assert!(waiter.await.unwrap());
+        // Drained at shutdown: settled too.
+        let mark = q.mark();
+        assert_eq!(q.drain().len(), 1);
+        assert!(q.settled(mark, soon()).await);
     }
 }

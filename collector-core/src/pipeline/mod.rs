@@ -42,6 +42,14 @@ pub(crate) trait Processor: Consumer {
     fn ready(&self) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>> {
         Box::pin(async {})
     }
+    /// Hands everything it holds to the next stage now, without stopping (an embedder's
+    /// `flush`); false when `deadline` passed with some still held.
+    fn flush(
+        &self,
+        _deadline: std::time::Instant,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = bool> + Send + '_>> {
+        Box::pin(async { true })
+    }
     /// Drains what it holds into the next stage before `deadline`.
     fn shutdown(
         &self,

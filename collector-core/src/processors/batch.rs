@@ -64,7 +64,7 @@ impl Validate for BatchConfig {
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use parking_lot::Mutex;
 use tokio::sync::Notify;
@@ -150,6 +150,9 @@ struct Inner {
     /// When the processor was built: the phase of the single shard's timer, which Go
     /// starts with the processor (a metadata shard's starts when the shard is created).
     created: Instant,
+    /// Batches cut for the next stage and being offered outside the lock (a flush waits
+    /// for them).
+    in_transit: AtomicUsize,
     stopping: AtomicBool,
     stop: Notify,
     task: Mutex<Option<tokio::task::JoinHandle<()>>>,
@@ -213,6 +216,7 @@ impl BatchProcessor {
                 shards: Mutex::new(HashMap::new()),
                 wake: Notify::new(),
                 created: Instant::now(),
+                in_transit: AtomicUsize::new(0),
                 stopping: AtomicBool::new(false),
                 stop: Notify::new(),
                 task: Mutex::new(None),
@@ -320,6 +324,9 @@ impl Inner {
             shard.backlog.extend(out.drain(..));
             wake = true;
         }
+        if !out.is_empty() {
+            self.in_transit.fetch_add(1, Ordering::AcqRel);
+        }
         drop(shards);
         if wake {
             self.wake.notify_one();
@@ -368,16 +375,23 @@ impl Inner {
     }
 
     /// Offers the backlog of shard `key`, oldest first, until it is empty or refused.
+    /// One caller drains a shard at a time (the flush task, or an embedder's flush), so
+    /// batches keep their order; another caller returns at once.
     fn drain(&self, key: &str) -> Option<Arc<Notify>> {
+        {
+            let mut shards = self.shards.lock();
+            let shard = shards.get_mut(key)?;
+            if shard.draining || shard.backlog.is_empty() {
+                return None;
+            }
+            shard.draining = true;
+        }
         loop {
             let b = {
                 let mut shards = self.shards.lock();
                 let shard = shards.get_mut(key)?;
                 match shard.backlog.pop_front() {
-                    Some(b) => {
-                        shard.draining = true;
-                        b
-                    }
+                    Some(b) => b,
                     None => {
                         shard.draining = false;
                         return None;
@@ -414,6 +428,7 @@ impl Inner {
                     if shard.draining || !shard.backlog.is_empty() {
                         shard.backlog.extend(out);
                     } else {
+                        self.in_transit.fetch_add(1, Ordering::AcqRel);
                         ready.push((key.clone(), out));
                     }
                 }
@@ -430,6 +445,7 @@ impl Inner {
             if let Some(r) = self.offer(&key, batches) {
                 refused = Some(r);
             }
+            self.in_transit.fetch_sub(1, Ordering::AcqRel);
         }
         for key in keys {
             if let Some(r) = self.drain(&key) {
@@ -482,20 +498,65 @@ impl Inner {
         }
     }
 
+    /// Cuts everything pending into the backlogs (in order behind what is already there).
+    fn cut_all(&self) {
+        let now = Instant::now();
+        let mut shards = self.shards.lock();
+        for shard in shards.values_mut() {
+            while !shard.pending.is_empty() {
+                let b = self.cut(shard, Trigger::Timeout, now);
+                shard.backlog.push_back(b);
+            }
+            shard.due = None;
+        }
+    }
+
+    /// An embedder's flush: everything appended before the call reaches the next stage,
+    /// unless `deadline` passes first (false). Nothing is dropped; the timer's phase is
+    /// reset as by any flush.
+    async fn flush(&self, deadline: Instant) -> bool {
+        self.cut_all();
+        let mut delay = RETRY_MIN;
+        loop {
+            let keys: Vec<String> = self.shards.lock().keys().cloned().collect();
+            let mut refused = None;
+            for key in &keys {
+                if let Some(r) = self.drain(key) {
+                    refused = Some(r);
+                }
+            }
+            let idle = self.in_transit.load(Ordering::Acquire) == 0
+                && self
+                    .shards
+                    .lock()
+                    .values()
+                    .all(|s| s.backlog.is_empty() && !s.draining);
+            if idle {
+                return true;
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            // Refused: wait for room, backing off; busy elsewhere: look again soon.
+            let until = (now + if refused.is_some() { delay } else { RETRY_MIN }).min(deadline);
+            delay = (delay * 2).min(RETRY_MAX);
+            match refused {
+                Some(room) => {
+                    tokio::select! {
+                        _ = tokio::time::sleep_until(until) => {}
+                        _ = room.notified() => {}
+                    }
+                }
+                None => tokio::time::sleep_until(until).await,
+            }
+        }
+    }
+
     /// Shutdown: everything pending is cut and offered until `deadline`; what the next
     /// stage still refuses then is dropped and counted.
     async fn finish(&self, deadline: Instant) {
-        let now = Instant::now();
-        {
-            let mut shards = self.shards.lock();
-            for shard in shards.values_mut() {
-                while !shard.pending.is_empty() {
-                    let b = self.cut(shard, Trigger::Timeout, now);
-                    shard.backlog.push_back(b);
-                }
-                shard.due = None;
-            }
-        }
+        self.cut_all();
         let mut delay = RETRY_MIN;
         loop {
             let keys: Vec<String> = self.shards.lock().keys().cloned().collect();
@@ -542,12 +603,20 @@ impl Consumer for BatchProcessor {
         let (key, batches) = inner.append(payload)?;
         if !batches.is_empty() {
             inner.offer(&key, batches);
+            inner.in_transit.fetch_sub(1, Ordering::AcqRel);
         }
         Ok(())
     }
 }
 
 impl Processor for BatchProcessor {
+    fn flush(
+        &self,
+        deadline: std::time::Instant,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = bool> + Send + '_>> {
+        Box::pin(self.inner.flush(Instant::from_std(deadline)))
+    }
+
     fn start(&self) {
         let mut task = self.inner.task.lock();
         if task.is_none() {

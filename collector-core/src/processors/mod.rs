@@ -11,8 +11,8 @@ pub mod resourcedetection;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::config::component::ComponentConfig;
 use crate::config::Config;
+use crate::config::component::ComponentConfig;
 use crate::config::component::Kind;
 use crate::exporters::Tally;
 use crate::memory::Budget;
@@ -22,6 +22,10 @@ use crate::{Error, ErrorKind, Signal};
 
 use memory_limiter::{LimiterState, MemoryLimiter};
 use resourcedetection::{Detection, ResourceDetectionProcessor};
+
+/// One pipeline's processors: the consumer a receiver feeds, and the processors first to
+/// last (to start, flush and stop).
+pub(crate) type Chain = (Arc<dyn Consumer>, Vec<Arc<dyn Processor>>);
 
 /// Builds the processor chains of a configuration's pipelines. What Go shares per
 /// processor id across pipelines is shared here too: one memory limiter state and one
@@ -50,8 +54,11 @@ impl<'a> ChainBuilder<'a> {
                 if limiters.contains_key(pid) {
                     continue;
                 }
-                if let ComponentConfig::MemoryLimiter(m) = &cfg.component(Kind::Processor, pid)?.config {
-                    let state = LimiterState::new(m, budget.clone()).map_err(|e| in_proc(pid, e))?;
+                if let ComponentConfig::MemoryLimiter(m) =
+                    &cfg.component(Kind::Processor, pid)?.config
+                {
+                    let state =
+                        LimiterState::new(m, budget.clone()).map_err(|e| in_proc(pid, e))?;
                     limiters.insert(pid.clone(), state);
                 }
             }
@@ -77,7 +84,7 @@ impl<'a> ChainBuilder<'a> {
         signal: Signal,
         ids: &[String],
         tail: Arc<dyn Consumer>,
-    ) -> Result<(Arc<dyn Consumer>, Vec<Arc<dyn Processor>>), Error> {
+    ) -> Result<Chain, Error> {
         let mut next = tail;
         let mut built_all: Vec<Arc<dyn Processor>> = Vec::with_capacity(ids.len());
         for id in ids.iter().rev() {
@@ -141,7 +148,11 @@ impl<'a> ChainBuilder<'a> {
                     .entry(id.to_owned())
                     .or_insert_with(|| Detection::new(id, r))
                     .clone();
-                Arc::new(ResourceDetectionProcessor::new(detection, r.override_, next))
+                Arc::new(ResourceDetectionProcessor::new(
+                    detection,
+                    r.override_,
+                    next,
+                ))
             }
             _ => {
                 return Err(Error::new(
