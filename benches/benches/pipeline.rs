@@ -71,7 +71,8 @@ aws.ecs.cluster.arn=arn%3Aaws%3Aecs%3Aeu-west-1%3A123456789012%3Acluster%2Fprod,
 aws.ecs.launchtype=fargate";
 
 /// The seed's batch settings (`../shared/examples/seed-sidecar.yaml`).
-const SEED_BATCH: &str = "  batch:\n    timeout: 10s\n    send_batch_size: 1000\n    send_batch_max_size: 1000\n";
+const SEED_BATCH: &str =
+    "  batch:\n    timeout: 10s\n    send_batch_size: 1000\n    send_batch_max_size: 1000\n";
 
 fn config(processors: &str, chain: &str) -> Config {
     let yaml = format!(

@@ -82,7 +82,10 @@ fn seed_config_loads_with_its_variables() {
     );
     assert!(cfg.warnings().is_empty(), "{:?}", cfg.warnings());
     // Every component of the seed is known; only the S3 exporter has no runtime yet.
-    assert_eq!(cfg.unbuilt(), vec!["exporter awss3: not built yet".to_owned()]);
+    assert_eq!(
+        cfg.unbuilt(),
+        vec!["exporter awss3: not built yet".to_owned()]
+    );
 }
 
 #[test]
