@@ -31,15 +31,30 @@ use support::*;
 const JSON: &str = "application/json";
 const PROTO: &str = "application/x-protobuf";
 
-/// A fresh directory of this test's own.
-fn tempdir(name: &str) -> PathBuf {
+/// A fresh directory of one test's own, removed when dropped.
+struct TempDir(PathBuf);
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn tempdir(name: &str) -> TempDir {
     let d = std::env::temp_dir().join(format!(
         "collector-exporter-file-{name}-{}",
         std::process::id()
     ));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
-    d
+    TempDir(d)
 }
 
 fn data(name: &str) -> PathBuf {
@@ -356,7 +371,7 @@ async fn rotation_names_backups_as_lumberjack_and_keeps_max_backups() {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     stop(&h).await;
-    let mut names: Vec<String> = std::fs::read_dir(&d)
+    let mut names: Vec<String> = std::fs::read_dir(&*d)
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
@@ -407,7 +422,7 @@ async fn group_by_writes_one_file_per_resource_attribute() {
     // `../../a` is kept under the prefix: the same file as `a`, in the same message.
     assert!(a.contains("\"one\"") && a.contains("\"three\""), "{a}");
     assert!(b.contains("\"two\"") && !b.contains("dropped"), "{b}");
-    let mut dirs: Vec<_> = std::fs::read_dir(&d)
+    let mut dirs: Vec<_> = std::fs::read_dir(&*d)
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();

@@ -205,12 +205,16 @@ enum Framing {
 /// Turns payloads into framed messages.
 #[derive(Clone, Copy, Debug)]
 struct Encoding {
+    /// OTLP/JSON rather than protobuf.
     json: bool,
+    /// Each message compressed as one zstd frame.
     zstd: bool,
+    /// Derived from the two above, as Go's `buildExportFunc` picks it.
     framing: Framing,
 }
 
 impl Encoding {
+    /// The encoding a validated configuration asks for.
     fn new(cfg: &FileConfig) -> Encoding {
         let json = cfg.format != "proto";
         let zstd = cfg.compression == "zstd";
@@ -284,6 +288,7 @@ fn open_plain(path: &Path, append: bool) -> io::Result<BufWriter<File>> {
     Ok(BufWriter::with_capacity(BUFFER_SIZE, f))
 }
 
+/// Writes a message's chunks in order (into a buffer, so no vectored call is needed).
 fn write_chunks(w: &mut impl Write, chunks: &[Bytes]) -> io::Result<()> {
     for c in chunks {
         w.write_all(c)?;
@@ -295,14 +300,20 @@ fn write_chunks(w: &mut impl Write, chunks: &[Bytes]) -> io::Result<()> {
 /// closed first.
 #[derive(Debug)]
 struct Grouped {
+    /// `path` before the `*`, cleaned.
     prefix: String,
+    /// `path` after the `*`.
     suffix: String,
+    /// The resource attribute whose value replaces the `*`.
     attribute: String,
+    /// Open files appending rather than truncating.
     append: bool,
+    /// At most `max_open_files` open writers.
     open: lru::LruCache<PathBuf, BufWriter<File>>,
 }
 
 impl Grouped {
+    /// `group_by` from the configuration; nothing is opened yet.
     fn new(cfg: &FileConfig) -> Result<Grouped, Error> {
         let (prefix, suffix) = cfg.path.split_once('*').unwrap_or((&cfg.path, ""));
         let size = usize::try_from(cfg.group_by.max_open_files)
@@ -403,6 +414,7 @@ impl Grouped {
         first_error.map_or(Ok(()), Err)
     }
 
+    /// Flushes every open file; failures are logged, the next flush tries again.
     fn flush(&mut self) {
         for (path, w) in self.open.iter_mut() {
             if let Err(e) = w.flush() {
@@ -464,12 +476,16 @@ enum Command {
 /// The writer thread's state.
 #[derive(Debug)]
 struct Writer {
+    /// The component id, for logs.
     id: String,
+    /// How payloads become messages.
     encoding: Encoding,
+    /// Where messages go.
     output: Output,
 }
 
 impl Writer {
+    /// Encodes and writes one payload; the error goes back to the exporter instance.
     fn write(&mut self, p: &Payload) -> Result<(), String> {
         match &mut self.output {
             Output::Plain(w) => {
@@ -485,6 +501,7 @@ impl Writer {
         }
     }
 
+    /// Flushes buffers (rotated files are unbuffered); failures are logged.
     fn flush(&mut self) {
         match &mut self.output {
             Output::Plain(w) => {
@@ -497,6 +514,7 @@ impl Writer {
         }
     }
 
+    /// Flushes and closes every file.
     fn close(&mut self) {
         self.flush();
         match &mut self.output {
@@ -542,7 +560,9 @@ impl Writer {
 /// One component id's writer thread, shared by its traces, metrics and logs instances.
 #[derive(Debug)]
 pub(crate) struct Sink {
+    /// The component id, for logs.
     id: String,
+    /// Commands to the writer thread.
     tx: mpsc::Sender<Command>,
     /// Instances not yet shut down: the last one closes the file.
     users: AtomicUsize,
@@ -605,6 +625,7 @@ impl Sink {
 /// The file sinks of one collector, by component id.
 #[derive(Debug, Default)]
 pub(crate) struct FileSinks {
+    /// Started sinks, by component id.
     by_id: HashMap<String, Arc<Sink>>,
 }
 
@@ -620,6 +641,7 @@ impl FileSinks {
         self.exporter_with_clock(id, cfg, rotate::now)
     }
 
+    /// [`exporter`](Self::exporter) with the clock that names rotated files.
     fn exporter_with_clock(
         &mut self,
         id: &str,
@@ -642,6 +664,7 @@ impl FileSinks {
 /// One signal's instance of a file exporter.
 #[derive(Debug)]
 pub(crate) struct FileExporter {
+    /// The id's writer, shared with its other signals.
     sink: Arc<Sink>,
 }
 
@@ -894,6 +917,7 @@ mod tests {
         e.shutdown().await;
         let backup = d.join("data-2026-11-26T03-04-05.123.json");
         assert_eq!(std::fs::metadata(backup).unwrap().len(), 1024 * 1024);
+        std::fs::remove_dir_all(&d).unwrap();
     }
 
     #[test]

@@ -24,15 +24,22 @@ pub(super) type Clock = fn() -> SystemTime;
 /// exporter writes to the logger directly, without its `bufio` wrapper).
 #[derive(Debug)]
 pub(super) struct Rotator {
+    /// The current file; backups are named after it in the same directory.
     path: PathBuf,
     /// Rotate before a write that would take the file past this many bytes. Negative (a
     /// negative `max_megabytes`) makes every write fail, as in Go.
     max_bytes: i64,
+    /// Backups kept (`<= 0`: all).
     max_backups: i64,
+    /// Backups older than this many days are deleted (`<= 0`: never).
     max_days: i64,
+    /// Local time in backup names.
     localtime: bool,
+    /// "Now", for backup names and ages.
     clock: Clock,
+    /// Open after the first write.
     file: Option<File>,
+    /// Bytes in the current file, as lumberjack counts them.
     size: i64,
 }
 
@@ -120,6 +127,7 @@ impl Rotator {
         }
     }
 
+    /// Closes the current file, moves it aside and starts a new one, then prunes.
     fn rotate(&mut self) -> io::Result<()> {
         self.close();
         self.open_new()?;
@@ -228,14 +236,21 @@ pub(super) fn backup_name(path: &Path, now: SystemTime, localtime: bool) -> Path
 /// Calendar fields of an instant.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Civil {
+    /// Proleptic Gregorian year.
     year: i64,
+    /// 1 to 12.
     month: u32,
+    /// 1 to 31.
     day: u32,
+    /// 0 to 23.
     hour: u32,
+    /// 0 to 59.
     minute: u32,
+    /// 0 to 59.
     second: u32,
 }
 
+/// Milliseconds since the Unix epoch (negative before it).
 fn millis_since_epoch(t: SystemTime) -> i64 {
     match t.duration_since(UNIX_EPOCH) {
         Ok(d) => i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
