@@ -167,6 +167,8 @@ impl Collector {
 
         // Exporters: one instance per (id, signal), as in Go.
         let mut exporters: HashMap<(String, Signal), Arc<ExporterRuntime>> = HashMap::new();
+        // The file exporter's signals of one id share one file, as in Go.
+        let mut files = exporters::file::FileSinks::default();
         let mut pipelines: HashMap<String, (Signal, Arc<dyn Consumer>)> = HashMap::new();
         let mut processors: Vec<Arc<dyn Processor>> = Vec::new();
         for (pid, p) in &cfg.service.pipelines {
@@ -178,7 +180,7 @@ impl Collector {
                     Some(rt) => rt.clone(),
                     None => {
                         let c = cfg.component(Kind::Exporter, eid)?;
-                        let rt = build_exporter(c, signal, &registry, tally.clone())?;
+                        let rt = build_exporter(c, signal, &registry, tally.clone(), &mut files)?;
                         exporters.insert(key, rt.clone());
                         rt
                     }
@@ -345,6 +347,7 @@ fn build_exporter(
     signal: Signal,
     registry: &Registry,
     tally: Arc<Tally>,
+    files: &mut exporters::file::FileSinks,
 ) -> Result<Arc<ExporterRuntime>, Error> {
     let id = c.id.to_string();
     match &c.config {
@@ -379,6 +382,18 @@ fn build_exporter(
             )?),
             &o.sending_queue,
             &o.retry_on_failure,
+            registry,
+            tally,
+        )),
+        ComponentConfig::File(f) => Ok(ExporterRuntime::new(
+            &id,
+            signal,
+            Arc::new(files.exporter(&id, f)?),
+            &exporters::file::FileConfig::queue(),
+            &exporters::retry::RetryConfig {
+                enabled: false,
+                ..Default::default()
+            },
             registry,
             tally,
         )),

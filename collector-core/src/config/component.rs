@@ -276,7 +276,7 @@ pub(crate) static FACTORIES: &[Factory] = &[
     factory!(Exporter, "otlphttp", ["otlp_http"], OtlpHttpExporterConfig, runtime = true),
     factory!(Exporter, "debug", [], DebugConfig, runtime = true),
     factory!(Exporter, "awss3", [], S3Config, runtime = false),
-    factory!(Exporter, "file", [], FileConfig, runtime = false),
+    factory!(Exporter, "file", [], FileConfig, runtime = true),
     factory!(Extension, "health_check", [], HealthCheckConfig, runtime = true),
 ];
 

@@ -49,6 +49,12 @@ pub(crate) enum ExportError {
 pub(crate) trait Exporter: Send + Sync + 'static {
     /// One attempt. The exporter applies its own per-attempt timeout.
     fn export<'a>(&'a self, payload: &'a Payload) -> BoxFuture<'a, Result<(), ExportError>>;
+
+    /// Called once after the last export, when the runtime shuts down: where an exporter
+    /// that holds resources (the file exporter's buffers) flushes and closes them.
+    fn shutdown(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
 }
 
 /// Items delivered and dropped, for the shutdown report.
@@ -213,6 +219,15 @@ impl ExporterRuntime {
             .swap(0, std::sync::atomic::Ordering::Relaxed);
         if cut > 0 {
             self.shared.tally.dropped.add(cut);
+        }
+        // Given at least a second even past the deadline: flushing a local buffer is
+        // short, and skipping it would lose data already counted as delivered.
+        let grace = deadline.max(Instant::now() + Duration::from_secs(1));
+        if tokio::time::timeout_at(grace.into(), self.shared.exporter.shutdown())
+            .await
+            .is_err()
+        {
+            tracing::warn!(exporter = %self.shared.id, "Exporter shutdown timed out.");
         }
         let left: u64 = self.shared.queue.drain().iter().map(Payload::items).sum();
         if left > 0 {
