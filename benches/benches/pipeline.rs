@@ -11,52 +11,13 @@
 //! `cargo bench -p collector-benches --bench pipeline`
 
 use bytes::Bytes;
+use collector_benches::cpu::ProcessCpu;
 use collector_benches::traces_request;
 use collector_core::bench::Chain;
 use collector_core::otlp::Payload;
 use collector_core::{Config, Signal};
-use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
-use std::time::Duration;
-
-/// CPU time consumed by this process (every thread).
-struct ProcessCpu(WallTime);
-
-fn process_cpu_now() -> Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec; the clock id is a constant Linux knows.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
-    assert_eq!(rc, 0, "clock_gettime(CLOCK_PROCESS_CPUTIME_ID)");
-    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
-}
-
-impl Measurement for ProcessCpu {
-    type Intermediate = Duration;
-    type Value = Duration;
-    fn start(&self) -> Duration {
-        process_cpu_now()
-    }
-    fn end(&self, start: Duration) -> Duration {
-        process_cpu_now().saturating_sub(start)
-    }
-    fn add(&self, a: &Duration, b: &Duration) -> Duration {
-        *a + *b
-    }
-    fn zero(&self) -> Duration {
-        Duration::ZERO
-    }
-    fn to_f64(&self, v: &Duration) -> f64 {
-        v.as_nanos() as f64
-    }
-    fn formatter(&self) -> &dyn ValueFormatter {
-        // Nanoseconds, formatted as durations.
-        self.0.formatter()
-    }
-}
 
 const SPANS: u64 = 100;
 
@@ -147,7 +108,7 @@ fn bench(c: &mut Criterion<ProcessCpu>) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default().with_measurement(ProcessCpu(WallTime));
+    config = Criterion::default().with_measurement(ProcessCpu::default());
     targets = bench
 }
 criterion_main!(benches);

@@ -5,6 +5,8 @@
 //! code...), about 600 bytes each once encoded. Logs carry a message body and request
 //! context; metrics are a mix of sums, gauges and histograms.
 
+pub mod cpu;
+
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;

@@ -34,6 +34,11 @@ fn work_dir(name: &str) -> PathBuf {
 /// Compiles `tests/c/<name>.c` against the header and the shared library.
 fn compile(name: &str, dir: &Path) -> PathBuf {
     let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    compile_file(&crate_dir.join(format!("tests/c/{name}.c")), name, dir)
+}
+
+fn compile_file(source: &Path, name: &str, dir: &Path) -> PathBuf {
+    let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     let lib_dir = target_dir();
     assert!(
         lib_dir.join("libcollector_ffi.so").exists(),
@@ -53,7 +58,7 @@ fn compile(name: &str, dir: &Path) -> PathBuf {
         ])
         .arg("-I")
         .arg(crate_dir.join("include"))
-        .arg(crate_dir.join(format!("tests/c/{name}.c")))
+        .arg(source)
         .arg("-o")
         .arg(&out)
         .arg("-L")
@@ -197,4 +202,13 @@ fn forked_children_ingest_through_the_parents_handle() {
         .unwrap_or_else(|| panic!("no total in {out}"));
     assert!(sent > 0);
     wait_for(&sink, sent);
+}
+
+#[test]
+fn the_c_example_runs() {
+    let dir = work_dir("example");
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/embed.c");
+    let exe = compile_file(&source, "embed", &dir);
+    let out = run(&mut Command::new(&exe));
+    assert!(out.contains("delivered 1, dropped 0"), "{out}");
 }
