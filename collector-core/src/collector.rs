@@ -397,6 +397,20 @@ fn build_exporter(
             registry,
             tally,
         )),
+        ComponentConfig::AwsS3(s) => Ok(ExporterRuntime::new(
+            &id,
+            signal,
+            Arc::new(exporters::s3::S3Exporter::new(
+                &id,
+                signal,
+                s,
+                &crate::processors::resourcedetection::processor::process_env(),
+            )?),
+            &s.sending_queue,
+            &s.retry_on_failure,
+            registry,
+            tally,
+        )),
         _ => Err(Error::new(
             ErrorKind::Config,
             format!("exporter {id}: not built yet"),

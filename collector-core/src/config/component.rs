@@ -275,7 +275,7 @@ pub(crate) static FACTORIES: &[Factory] = &[
     factory!(Exporter, "otlp", ["otlp_grpc"], OtlpGrpcExporterConfig, runtime = true),
     factory!(Exporter, "otlphttp", ["otlp_http"], OtlpHttpExporterConfig, runtime = true),
     factory!(Exporter, "debug", [], DebugConfig, runtime = true),
-    factory!(Exporter, "awss3", [], S3Config, runtime = false),
+    factory!(Exporter, "awss3", [], S3Config, runtime = true),
     factory!(Exporter, "file", [], FileConfig, runtime = true),
     factory!(Extension, "health_check", [], HealthCheckConfig, runtime = true),
 ];

@@ -1,4 +1,13 @@
-//! The `awss3` exporter.
+//! The `awss3` exporter (contrib `exporter/awss3exporter`): one S3 `PutObject` per batch,
+//! keys laid out as contrib's, uploaded through object_store ([`exporter`]); `endpoint:
+//! file:///dir` writes the same objects to a local directory instead.
+
+mod credentials;
+mod exporter;
+mod http;
+mod key;
+
+pub(crate) use exporter::S3Exporter;
 
 use serde::{Deserialize, Serialize};
 
@@ -88,7 +97,7 @@ pub struct ResourceAttrsToS3 {
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
 pub struct S3Config {
-    /// The exporter's queue.
+    /// The exporter's queue: disabled unless the key is present, as in Go.
     pub sending_queue: QueueConfig,
     /// Per-upload timeout.
     pub timeout: Duration,
@@ -109,7 +118,12 @@ pub struct S3Config {
 impl Default for S3Config {
     fn default() -> Self {
         S3Config {
-            sending_queue: QueueConfig::default(),
+            // `#[serde(default)]` takes this only when `sending_queue` is absent; a present
+            // key decodes with `QueueConfig`'s own defaults (enabled).
+            sending_queue: QueueConfig {
+                enabled: false,
+                ..QueueConfig::default()
+            },
             timeout: Duration::from_secs(5),
             retry_on_failure: RetryConfig::default(),
             s3uploader: S3UploaderConfig::default(),
@@ -184,6 +198,13 @@ impl Validate for S3Config {
                 ),
             ),
             _ => p.key("marshaler", "unknown marshaler"),
+        }
+        let r = &self.resource_attrs_to_s3;
+        if !r.s3_bucket.is_empty() || !r.s3_prefix.is_empty() {
+            p.key(
+                "resource_attrs_to_s3",
+                "resource_attrs_to_s3 is not supported by this collector",
+            );
         }
         if self.encoding.is_some() {
             p.key(

@@ -6,11 +6,11 @@
 //! added to every resource. Until detection ends the processor holds payloads back (the
 //! receiver keeps them, on the memory budget) and the collector does not report ready.
 
-mod ec2;
+pub(crate) mod ec2;
 mod ecs;
 mod env;
 mod http;
-mod processor;
+pub(crate) mod processor;
 mod system;
 
 use std::collections::BTreeMap;
