@@ -710,6 +710,8 @@ fn s3_down_counts_failures_and_the_other_exporter_still_delivers() {
                 "exporters:
   debug:
     verbosity: basic
+    sending_queue:
+      queue_size: 100
   awss3:
     timeout: 2s
     retry_on_failure:
@@ -750,9 +752,25 @@ service:
                 h.metrics_text()
             );
             assert!(eventually(|| failed() == 9.0).await, "{}", h.metrics_text());
-            // Still up and accepting.
+            // Still up and accepting (once the last failed upload has left awss3's slot).
             assert!(h.is_ready());
-            send(&h, "/v1/traces", traces().encode_to_vec()).await;
+            let mut accepted = false;
+            for _ in 0..100 {
+                let r = support::http(post(
+                    addr(&h),
+                    "/v1/traces",
+                    PROTO,
+                    None,
+                    traces().encode_to_vec(),
+                ))
+                .await;
+                if r.status == 200 {
+                    accepted = true;
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            assert!(accepted);
             assert!(
                 eventually(
                     || metric(&h, "otelcol_exporter_sent_spans", "exporter=\"debug\"") == 12.0
