@@ -88,6 +88,15 @@ impl S3Exporter {
             },
         )
         .map_err(|e| config_error(id, e.message()))?;
+        // Prefixes and the partition pattern fix every part of a key but the random one, so
+        // one sample shows whether object_store will take them.
+        let sample = keys.build(jiff::Timestamp::now());
+        Path::parse(&sample).map_err(|e| {
+            config_error(
+                id,
+                format!("object keys such as {sample:?} are not valid: {e}"),
+            )
+        })?;
         let timeout = if cfg.timeout.as_nanos() > 0 {
             cfg.timeout.to_std()
         } else {
