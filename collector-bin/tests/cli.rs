@@ -65,12 +65,30 @@ fn validate_accepts_the_redaction_example() {
 #[test]
 fn the_seeds_exact_ecs_command_array_loads_its_config() {
     let yaml = std::fs::read_to_string(seed()).unwrap();
+    // Every component of the seed runs, so the collector would start for real: the seed's
+    // OTLP gRPC port is held here so that it stops at its receivers, and the metadata
+    // service is disabled so that resource detection (started before the receivers) makes
+    // no request off this machine. If the port is someone else's, it stops all the same.
+    let _port = std::net::TcpListener::bind("127.0.0.1:4317");
     // command = ["-config=env:OTEL_CONFIG"], as in the seed's task definition.
-    let o = seed_env(bin().args(["-config=env:OTEL_CONFIG"]))
+    let mut child = seed_env(bin().args(["-config=env:OTEL_CONFIG"]))
         .env("OTEL_CONFIG", &yaml)
-        .output()
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the collector did not stop at its occupied port within 30 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let o = child.wait_with_output().unwrap();
     let (out, err) = text(&o);
+    assert!(!o.status.success(), "{out}{err}");
     assert!(!err.contains("unexpected argument"), "{err}");
     assert!(!err.contains("invalid configuration"), "{err}");
     // The same flag form works for validate.
