@@ -54,6 +54,7 @@ const FAKE_S3_PORT: u16 = 18_102;
 const IMDS_PORT: u16 = 18_103;
 /// A port nothing listens on: connections are refused at once.
 const CLOSED_PORT: u16 = 18_109;
+/// OTLP/HTTP protobuf.
 const PROTO: &str = "application/x-protobuf";
 
 /// The Python with moto: `OTELCOL_TEST_PYTHON`, else the workspace's `.venv`.
@@ -230,6 +231,7 @@ async fn anonymous(method: &str, url: &str) -> support::Reply {
     send_request(method, url, false).await
 }
 
+/// One request without a body, as the owner or anonymously.
 async fn send_request(method: &str, url: &str, owner: bool) -> support::Reply {
     let mut b = Request::builder().method(method).uri(url);
     if owner {
@@ -259,6 +261,7 @@ impl Seen {
     }
 }
 
+/// How a fake endpoint answers: status and body.
 type Route = fn(&Seen) -> (u16, String);
 
 /// An HTTP server on 127.0.0.1:`port` answering by `route`, recording every request.
@@ -318,6 +321,7 @@ fn fake_s3(_: &Seen) -> (u16, String) {
     (200, String::new())
 }
 
+/// An RFC 3339 expiry an hour from now, as the credential endpoints give it.
 fn expires_in_an_hour() -> String {
     (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(1)).to_string()
 }
@@ -374,15 +378,18 @@ async fn collector(rest: &str) -> CollectorHandle {
     Collector::new(cfg).embedded().start().await.unwrap()
 }
 
+/// The OTLP/HTTP receiver's address.
 fn addr(h: &CollectorHandle) -> SocketAddr {
     h.listen_addrs()[0].1
 }
 
+/// Posts one protobuf export request and expects 200.
 async fn send(h: &CollectorHandle, path: &str, body: Vec<u8>) {
     let r = support::http(post(addr(h), path, PROTO, None, body)).await;
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
 }
 
+/// A resource with `service.name` (so the JSON round trip has a resource to compare).
 fn resource(service: &str) -> Option<Resource> {
     Some(Resource {
         attributes: vec![KeyValue {
@@ -396,6 +403,7 @@ fn resource(service: &str) -> Option<Resource> {
     })
 }
 
+/// One resource with three spans.
 fn traces() -> ExportTraceServiceRequest {
     ExportTraceServiceRequest {
         resource_spans: vec![ResourceSpans {
@@ -418,6 +426,7 @@ fn traces() -> ExportTraceServiceRequest {
     }
 }
 
+/// One resource with two log records.
 fn logs() -> ExportLogsServiceRequest {
     ExportLogsServiceRequest {
         resource_logs: vec![ResourceLogs {
@@ -441,6 +450,7 @@ fn logs() -> ExportLogsServiceRequest {
     }
 }
 
+/// One resource with one gauge point.
 fn metrics() -> ExportMetricsServiceRequest {
     ExportMetricsServiceRequest {
         resource_metrics: vec![ResourceMetrics {
@@ -464,6 +474,7 @@ fn metrics() -> ExportMetricsServiceRequest {
     }
 }
 
+/// The gzip member's contents.
 fn gunzip(b: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     flate2::read::GzDecoder::new(b)

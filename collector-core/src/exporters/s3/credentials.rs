@@ -303,6 +303,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
+    /// An environment of exactly `vars`.
     fn env(vars: &[(&str, &str)]) -> EnvLookup {
         let vars: Vec<(String, String)> = vars
             .iter()
@@ -311,6 +312,7 @@ mod tests {
         Arc::new(move |k: &str| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()))
     }
 
+    /// The source the chain picks in `vars`.
     fn source(vars: &[(&str, &str)]) -> Result<Source, String> {
         let t = HyperTransport::new().unwrap();
         configure(AmazonS3Builder::new(), &env(vars), &t).map(|(_, s)| s)

@@ -140,6 +140,7 @@ impl S3Exporter {
         })
     }
 
+    /// One attempt: builds the key, encodes and compresses the body, puts the object.
     async fn upload(&self, payload: &Payload) -> Result<(), ExportError> {
         // As contrib: an empty batch makes no object.
         if payload.is_empty() {

@@ -171,10 +171,12 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
+    /// An RFC 3339 instant.
     fn at(s: &str) -> Timestamp {
         s.parse().unwrap()
     }
 
+    /// The default layout in UTC, JSON.
     fn parts() -> KeyParts<'static> {
         KeyParts {
             format: "year=%Y/month=%m/day=%d/hour=%H/minute=%M",
