@@ -25,7 +25,14 @@ fn smoke_run_loses_nothing() {
     );
     let json = std::env::temp_dir().join(format!("e2e-smoke-{}.json", std::process::id()));
     let out = Command::new(e2e)
-        .args(["--plan", "smoke", "--duration", "2", "--json"])
+        .args([
+            "--plan",
+            "smoke",
+            "--duration",
+            "2",
+            "--prost-sink",
+            "--json",
+        ])
         .arg(&json)
         .output()
         .expect("run e2e");

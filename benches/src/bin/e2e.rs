@@ -8,7 +8,7 @@
 //! ```text
 //! e2e [--plan full|smoke] [--rows relay,pass,seed,...] [--rates 20000,200000]
 //!     [--duration SECONDS] [--inflight N] [--bins DIR] [--configs DIR]
-//!     [--rotel PATH | --fetch-rotel] [--netns] [--json FILE]
+//!     [--rotel PATH | --fetch-rotel] [--netns] [--prost-sink] [--json FILE]
 //! ```
 //!
 //! Rows: `relay` (the floor: `relay`), `pass`, `pass-gzip`, `pass-zstd` (the collector with
@@ -18,7 +18,9 @@
 //! which `--fetch-rotel` fills with `pip download` when missing (a row whose binary is
 //! missing is skipped and said so). `--netns` first moves the whole run into a new network
 //! namespace with only loopback up (needs CAP_SYS_ADMIN), so the seed's detectors cannot
-//! reach anything but 127.0.0.1 whatever they are told. Exits non-zero when any row lost
+//! reach anything but 127.0.0.1 whatever they are told. The sink checks and counts with the
+//! collector's wire validator (`sink --validate`) unless `--prost-sink` asks for a full
+//! prost decode, which at 200,000 spans/s needs more than a core of its own. Exits non-zero when any row lost
 //! an item or failed to run.
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -41,6 +43,7 @@ struct Opts {
     rotel: Option<PathBuf>,
     fetch_rotel: bool,
     netns: bool,
+    prost_sink: bool,
     json: Option<PathBuf>,
 }
 
@@ -105,6 +108,7 @@ fn parse() -> Result<Opts, String> {
     let mut rotel = None;
     let mut fetch_rotel = false;
     let mut netns = false;
+    let mut prost_sink = false;
     let mut json = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -124,6 +128,7 @@ fn parse() -> Result<Opts, String> {
             "--rotel" => rotel = Some(PathBuf::from(val()?)),
             "--fetch-rotel" => fetch_rotel = true,
             "--netns" => netns = true,
+            "--prost-sink" => prost_sink = true,
             "--json" => json = Some(PathBuf::from(val()?)),
             other => return Err(format!("unknown argument {other:?}")),
         }
@@ -178,6 +183,7 @@ fn parse() -> Result<Opts, String> {
         rotel,
         fetch_rotel,
         netns,
+        prost_sink,
         json,
     })
 }
@@ -410,6 +416,11 @@ fn run_row(
     rate: f64,
 ) -> Result<Measure, String> {
     let mut sink_cmd = Command::new(o.bins.join("sink"));
+    // The wire validator rather than prost: a prost decode costs about 6 us per span here,
+    // more than one core at 200,000 spans/s, which would make the sink the bottleneck.
+    if !o.prost_sink {
+        sink_cmd.arg("--validate");
+    }
     pin(&mut sink_cmd, cores.map(|c| c.rest));
     let (sink, sink_addr) = start_listening(sink_cmd, "sink")?;
     let grpc = free_port()?;
