@@ -15,8 +15,13 @@
 //! named by `--record-header`, `resources` the distinct resource attribute sets (values as
 //! strings). An invalid request is answered INVALID_ARGUMENT / 400 and counted.
 //!
-//! `sink [--listen 127.0.0.1:0] [--record-header NAME]...`; the first line on stdout is
-//! `listening on ADDR`. Only loopback addresses are accepted.
+//! `sink [--listen 127.0.0.1:0] [--record-header NAME]... [--validate]`; the first line on
+//! stdout is `listening on ADDR`. Only loopback addresses are accepted.
+//!
+//! `--validate` checks and counts with the collector's one-pass wire validation
+//! (`collector_core::otlp::Payload::decode`, prost's acceptance rules) instead of a prost
+//! decode: about 13 times cheaper, so that on a small machine the sink keeps up with a
+//! collector at 200,000 spans/s. `resources` is then not recorded.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::convert::Infallible;
@@ -53,6 +58,7 @@ struct State {
 
 struct Sink {
     record: Vec<String>,
+    validate: bool,
     state: Mutex<State>,
 }
 
@@ -66,6 +72,7 @@ fn main() {
 fn run() -> Result<(), String> {
     let mut listen = "127.0.0.1:0".to_owned();
     let mut record = Vec::new();
+    let mut validate = false;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -75,6 +82,7 @@ fn run() -> Result<(), String> {
                     .ok_or("--record-header needs a name")?
                     .to_ascii_lowercase(),
             ),
+            "--validate" => validate = true,
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
@@ -89,10 +97,10 @@ fn run() -> Result<(), String> {
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
-    rt.block_on(serve(addr, record))
+    rt.block_on(serve(addr, record, validate))
 }
 
-async fn serve(addr: SocketAddr, record: Vec<String>) -> Result<(), String> {
+async fn serve(addr: SocketAddr, record: Vec<String>, validate: bool) -> Result<(), String> {
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
@@ -104,6 +112,7 @@ async fn serve(addr: SocketAddr, record: Vec<String>) -> Result<(), String> {
     }
     let sink = Arc::new(Sink {
         record,
+        validate,
         state: Mutex::new(State::default()),
     });
     loop {
@@ -262,7 +271,22 @@ fn consume(
 ) -> Result<(), String> {
     let bad = |e: prost::DecodeError| format!("not an OTLP request for {path}: {e}");
     let mut resources = Vec::new();
-    let (signal, items) = if path.ends_with("TraceService/Export") || path == "/v1/traces" {
+    let validated = if !sink.validate {
+        None
+    } else if path.ends_with("TraceService/Export") || path == "/v1/traces" {
+        Some(("traces", collector_core::Signal::Traces))
+    } else if path.ends_with("LogsService/Export") || path == "/v1/logs" {
+        Some(("logs", collector_core::Signal::Logs))
+    } else if path.ends_with("MetricsService/Export") || path == "/v1/metrics" {
+        Some(("metrics", collector_core::Signal::Metrics))
+    } else {
+        return Err(format!("unknown path {path}"));
+    };
+    let (signal, items) = if let Some((name, signal)) = validated {
+        let p = collector_core::otlp::Payload::decode(signal, Bytes::copy_from_slice(raw))
+            .map_err(|e| format!("not an OTLP request for {path}: {e}"))?;
+        (name, p.items())
+    } else if path.ends_with("TraceService/Export") || path == "/v1/traces" {
         let r = ExportTraceServiceRequest::decode(raw).map_err(bad)?;
         let mut n = 0;
         for rs in &r.resource_spans {
