@@ -45,8 +45,6 @@ use tokio::net::TcpListener;
 
 use support::{eventually, metric, post};
 
-/// Set in the child: run the test body instead of spawning.
-const CHILD: &str = "S3_EXPORTER_TEST_NETNS";
 /// Fixed loopback ports inside the namespace (each child has a namespace of its own).
 const MOTO_PORT: u16 = 18_100;
 const CREDS_PORT: u16 = 18_101;
@@ -71,54 +69,13 @@ fn python() -> String {
     venv.to_owned()
 }
 
-/// Runs `body` inside a private network namespace: in the parent, spawns this test binary
-/// again under `unshare -n` for this one test, with `env` (and the marker) set, and asserts
-/// that it passed; in the child, runs `body` on a tokio runtime.
+/// Runs `body` in a private network namespace, with no inherited AWS variable (credentials,
+/// profile, endpoints), UTC as the local time zone and the Python that has moto.
 fn isolated<F: Future<Output = ()>>(test: &str, env: &[(&str, &str)], body: impl FnOnce() -> F) {
-    if std::env::var_os(CHILD).is_some() {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(body());
-        return;
-    }
-    let exe = std::env::current_exe().unwrap();
-    // `$0` is the test binary: no quoting of its path in the script.
-    let script =
-        format!("ip link set lo up && exec \"$0\" --exact {test} --nocapture --test-threads=1");
-    let mut cmd = Command::new("unshare");
-    cmd.args(["-n", "sh", "-c", &script])
-        .arg(&exe)
-        .env(CHILD, "1")
-        .env("OTELCOL_TEST_PYTHON", python());
-    // Only what the test sets: no inherited credential, profile or endpoint may take part.
-    for (k, _) in std::env::vars_os() {
-        if k.to_string_lossy().starts_with("AWS_") {
-            cmd.env_remove(k);
-        }
-    }
-    cmd.env("TZ", "UTC").envs(env.iter().copied());
-    let out = cmd.output().unwrap_or_else(|e| {
-        panic!(
-            "cannot run `unshare -n` ({e}): these tests need a private network namespace \
-             (root, or user namespaces) and never run against the real network"
-        )
-    });
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    if !out.status.success() && stderr.contains("unshare") {
-        panic!(
-            "cannot create a private network namespace with `unshare -n`: {stderr}\n\
-             these tests never run against the real network"
-        );
-    }
-    assert!(
-        out.status.success() && stdout.contains("test result: ok. 1 passed"),
-        "child {test} failed ({}):\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
-        out.status
-    );
+    let python = python();
+    let mut all = vec![("TZ", "UTC"), ("OTELCOL_TEST_PYTHON", python.as_str())];
+    all.extend_from_slice(env);
+    support::netns::isolated(test, |k| k.starts_with("AWS_"), &all, body);
 }
 
 /// Static keys (moto accepts any) and no metadata service.

@@ -30,8 +30,6 @@ use parking_lot::Mutex;
 use prost::Message;
 use tokio::net::TcpListener;
 
-/// Set in the child: run the test body instead of spawning.
-const CHILD: &str = "RESOURCEDETECTION_TEST_NETNS";
 /// Fixed loopback ports inside the namespace (each child has a namespace of its own).
 const ECS_PORT: u16 = 18_001;
 const IMDS_PORT: u16 = 18_002;
@@ -42,29 +40,10 @@ const IMDS_URL: &str = "http://127.0.0.1:18002";
 /// A port nothing listens on: connections are refused at once.
 const CLOSED: &str = "http://127.0.0.1:18009";
 
-/// Runs `body` inside a private network namespace: in the parent, spawns this test binary
-/// again under `unshare -n` for this one test, with `env` (and the marker) set, and asserts
-/// that it passed; in the child, runs `body` on a tokio runtime.
+/// Runs `body` in a private network namespace, without any inherited variable that could
+/// point a detector elsewhere.
 fn isolated<F: Future<Output = ()>>(test: &str, env: &[(&str, &str)], body: impl FnOnce() -> F) {
-    if std::env::var_os(CHILD).is_some() {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(body());
-        return;
-    }
-    let exe = std::env::current_exe().unwrap();
-    // `$0` is the test binary: no quoting of its path in the script.
-    let script =
-        format!("ip link set lo up && exec \"$0\" --exact {test} --nocapture --test-threads=1");
-    let mut cmd = std::process::Command::new("unshare");
-    cmd.args(["-n", "sh", "-c", &script])
-        .arg(&exe)
-        .env(CHILD, "1");
-    // Only what the test sets: nothing inherited may point a detector elsewhere.
-    for k in [
+    const INHERITED: [&str; 7] = [
         "OTEL_RESOURCE_ATTRIBUTES",
         "OTEL_RESOURCE",
         "ECS_CONTAINER_METADATA_URI_V4",
@@ -72,29 +51,8 @@ fn isolated<F: Future<Output = ()>>(test: &str, env: &[(&str, &str)], body: impl
         "AWS_EC2_METADATA_SERVICE_ENDPOINT",
         "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE",
         "AWS_EC2_METADATA_DISABLED",
-    ] {
-        cmd.env_remove(k);
-    }
-    cmd.envs(env.iter().copied());
-    let out = cmd.output().unwrap_or_else(|e| {
-        panic!(
-            "cannot run `unshare -n` ({e}): these tests need a private network namespace \
-             (root, or user namespaces) and never run against the real network"
-        )
-    });
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    if !out.status.success() && stderr.contains("unshare") {
-        panic!(
-            "cannot create a private network namespace with `unshare -n`: {stderr}\n\
-             these tests never run against the real network"
-        );
-    }
-    assert!(
-        out.status.success() && stdout.contains("test result: ok. 1 passed"),
-        "child {test} failed ({}):\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
-        out.status
-    );
+    ];
+    support::netns::isolated(test, |k| INHERITED.contains(&k), env, body);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -511,9 +511,9 @@ impl Inner {
         }
     }
 
-    /// An embedder's flush: everything appended before the call reaches the next stage,
-    /// unless `deadline` passes first (false). Nothing is dropped; the timer's phase is
-    /// reset as by any flush.
+    /// Everything appended before the call reaches the next stage, unless `deadline`
+    /// passes first (false); nothing is dropped here. An embedder's flush, and the first
+    /// half of shutdown. The timer's phase is reset as by any flush.
     async fn flush(&self, deadline: Instant) -> bool {
         self.cut_all();
         let mut delay = RETRY_MIN;
@@ -556,26 +556,8 @@ impl Inner {
     /// Shutdown: everything pending is cut and offered until `deadline`; what the next
     /// stage still refuses then is dropped and counted.
     async fn finish(&self, deadline: Instant) {
-        self.cut_all();
-        let mut delay = RETRY_MIN;
-        loop {
-            let keys: Vec<String> = self.shards.lock().keys().cloned().collect();
-            let mut refused = None;
-            for key in &keys {
-                if let Some(r) = self.drain(key) {
-                    refused = Some(r);
-                }
-            }
-            let Some(room) = refused else { return };
-            if Instant::now() >= deadline {
-                break;
-            }
-            let until = (Instant::now() + delay).min(deadline);
-            delay = (delay * 2).min(RETRY_MAX);
-            tokio::select! {
-                _ = tokio::time::sleep_until(until) => {}
-                _ = room.notified() => {}
-            }
+        if self.flush(deadline).await {
+            return;
         }
         let mut dropped = 0;
         for shard in self.shards.lock().values_mut() {

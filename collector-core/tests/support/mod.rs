@@ -3,6 +3,7 @@
 
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod netns;
 pub mod sink;
 
 use std::net::SocketAddr;
