@@ -37,14 +37,19 @@ fn compile(name: &str, dir: &Path) -> PathBuf {
     compile_file(&crate_dir.join(format!("tests/c/{name}.c")), name, dir)
 }
 
+/// Where the shared library is: `cargo test` builds it into `deps/` (a `cargo build` also
+/// copies it up, possibly from an older build, so `deps/` comes first).
+fn lib_dir() -> PathBuf {
+    let target = target_dir();
+    [target.join("deps"), target]
+        .into_iter()
+        .find(|d| d.join("libcollector_ffi.so").exists())
+        .unwrap_or_else(|| panic!("no libcollector_ffi.so under {}", target_dir().display()))
+}
+
 fn compile_file(source: &Path, name: &str, dir: &Path) -> PathBuf {
     let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let lib_dir = target_dir();
-    assert!(
-        lib_dir.join("libcollector_ffi.so").exists(),
-        "no libcollector_ffi.so in {}",
-        lib_dir.display()
-    );
+    let lib_dir = lib_dir();
     let out = dir.join(name);
     let status = Command::new("cc")
         .args([
