@@ -51,11 +51,7 @@ impl Chain {
             .pipelines
             .get(pipeline)
             .ok_or_else(|| Error::new(ErrorKind::Config, format!("no pipeline {pipeline}")))?;
-        let signal = match pipeline.split('/').next() {
-            Some("logs") => Signal::Logs,
-            Some("metrics") => Signal::Metrics,
-            _ => Signal::Traces,
-        };
+        let signal = crate::collector::pipeline_signal(pipeline);
         let registry = Registry::default();
         let mut builder = ChainBuilder::new(
             config,

@@ -207,38 +207,28 @@ impl Collector {
             [Vec::new(), Vec::new(), Vec::new()];
         for c in &cfg.receivers {
             let id = c.id.to_string();
-            let mut consumers: [Option<Arc<dyn Consumer>>; 3] = [None, None, None];
-            for (i, signal) in Signal::ALL.iter().enumerate() {
-                let targets: Vec<Arc<dyn Consumer>> = cfg
-                    .service
+            let targets: [Vec<Arc<dyn Consumer>>; 3] = Signal::ALL.map(|signal| {
+                cfg.service
                     .pipelines
                     .iter()
                     .filter(|(_, p)| p.receivers.contains(&id))
                     .filter_map(|(pid, _)| pipelines.get(pid))
-                    .filter(|(s, _)| s == signal)
+                    .filter(|(s, _)| *s == signal)
                     .map(|(_, chain)| chain.clone())
-                    .collect();
-                if !targets.is_empty() {
-                    consumers[i] = Some(Arc::new(ReceiverFanout::new(targets)));
-                }
-            }
-            if consumers.iter().all(Option::is_none) {
+                    .collect()
+            });
+            if targets.iter().all(Vec::is_empty) {
                 continue;
             }
             if let ComponentConfig::Embedded(_) = &c.config {
-                for (i, signal) in Signal::ALL.iter().enumerate() {
-                    embedded_targets[i].extend(
-                        cfg.service
-                            .pipelines
-                            .iter()
-                            .filter(|(_, p)| p.receivers.contains(&id))
-                            .filter_map(|(pid, _)| pipelines.get(pid))
-                            .filter(|(s, _)| s == signal)
-                            .map(|(_, chain)| chain.clone()),
-                    );
+                for (all, mine) in embedded_targets.iter_mut().zip(targets) {
+                    all.extend(mine);
                 }
                 continue;
             }
+            let consumers = targets.map(|t| {
+                (!t.is_empty()).then(|| Arc::new(ReceiverFanout::new(t)) as Arc<dyn Consumer>)
+            });
             if !self.listeners {
                 continue;
             }
@@ -334,7 +324,8 @@ fn io_error(what: &str, e: std::io::Error) -> Error {
     Error::with_source(ErrorKind::Io, format!("{what}: {e}"), e)
 }
 
-fn pipeline_signal(id: &str) -> Signal {
+/// The signal of a pipeline id (`traces`, `logs/s3`...); validation has checked it.
+pub(crate) fn pipeline_signal(id: &str) -> Signal {
     match id.split('/').next() {
         Some("metrics") => Signal::Metrics,
         Some("logs") => Signal::Logs,

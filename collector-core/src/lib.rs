@@ -56,6 +56,15 @@ impl Signal {
     /// All signals, in the order the Go collector lists them.
     pub const ALL: [Signal; 3] = [Signal::Traces, Signal::Metrics, Signal::Logs];
 
+    /// The position in [`Signal::ALL`], for per-signal arrays.
+    pub(crate) fn index(self) -> usize {
+        match self {
+            Signal::Traces => 0,
+            Signal::Metrics => 1,
+            Signal::Logs => 2,
+        }
+    }
+
     /// The name used in configuration (`traces`, `metrics`, `logs`).
     pub fn as_str(self) -> &'static str {
         match self {

@@ -55,14 +55,6 @@ pub(crate) struct EmbeddedReceiver {
     released: Arc<Notify>,
 }
 
-fn index(signal: Signal) -> usize {
-    match signal {
-        Signal::Traces => 0,
-        Signal::Metrics => 1,
-        Signal::Logs => 2,
-    }
-}
-
 impl EmbeddedReceiver {
     /// The receiver for `targets` (per signal, in [`Signal::ALL`] order).
     pub(crate) fn new(
@@ -115,7 +107,7 @@ impl EmbeddedReceiver {
         data: Bytes,
         runtime: &tokio::runtime::Handle,
     ) -> Result<(), Error> {
-        let Some(consumer) = &self.consumers[index(signal)] else {
+        let Some(consumer) = &self.consumers[signal.index()] else {
             return Err(Error::new(
                 ErrorKind::InvalidArgument,
                 format!(
@@ -123,7 +115,7 @@ impl EmbeddedReceiver {
                 ),
             ));
         };
-        let c = &self.counters[index(signal)];
+        let c = &self.counters[signal.index()];
         let Some(reservation) = self.budget.try_reserve(data.len()) else {
             return Err(Error::new(
                 ErrorKind::Retryable,

@@ -149,14 +149,6 @@ pub(crate) struct ReceiverCore {
     metrics: [SignalMetrics; 3],
 }
 
-fn index(signal: Signal) -> usize {
-    match signal {
-        Signal::Traces => 0,
-        Signal::Metrics => 1,
-        Signal::Logs => 2,
-    }
-}
-
 impl ReceiverCore {
     pub(crate) fn new(
         id: &str,
@@ -174,17 +166,17 @@ impl ReceiverCore {
 
     /// Whether some pipeline takes `signal` from this receiver.
     pub(crate) fn serves(&self, signal: Signal) -> bool {
-        self.consumers[index(signal)].is_some()
+        self.consumers[signal.index()].is_some()
     }
 
     /// A refusal decided before the body was read (no item count is known).
     pub(crate) fn refused_early(&self, signal: Signal) {
-        self.metrics[index(signal)].requests_refused.add(1);
+        self.metrics[signal.index()].requests_refused.add(1);
     }
 
     /// A request whose body could not be read or decoded.
     pub(crate) fn failed_early(&self, signal: Signal) {
-        self.metrics[index(signal)].requests_failure.add(1);
+        self.metrics[signal.index()].requests_failure.add(1);
     }
 
     /// Validates `body` (accounted on the budget) and hands it to the pipelines; waits (up
@@ -196,7 +188,7 @@ impl ReceiverCore {
         json: bool,
         metadata: Option<Arc<Metadata>>,
     ) -> Outcome {
-        let m = &self.metrics[index(signal)];
+        let m = &self.metrics[signal.index()];
         let decoded = if json {
             Payload::from_json_accounted(signal, &body, &self.budget)
         } else {
@@ -218,7 +210,7 @@ impl ReceiverCore {
         if let Some(md) = metadata {
             payload = payload.with_metadata(md);
         }
-        let Some(consumer) = &self.consumers[index(signal)] else {
+        let Some(consumer) = &self.consumers[signal.index()] else {
             m.requests_failure.add(1);
             return Outcome::Failed(format!("no pipeline takes {signal}"));
         };
