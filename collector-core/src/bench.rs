@@ -5,9 +5,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::config::Config;
-use crate::exporters::Tally;
 use crate::memory::Budget;
 use crate::otlp::Payload;
+use crate::pipeline::Tally;
 use crate::pipeline::{Consumer, Processor, Refusal};
 use crate::processors::ChainBuilder;
 use crate::telemetry::Registry;

@@ -11,10 +11,10 @@ use parking_lot::Mutex;
 
 use crate::config::component::{ComponentConfig, Kind};
 use crate::config::{Component, Config};
-use crate::exporters::{self, ExporterRuntime, Tally};
+use crate::exporters::{self, ExporterRuntime};
 use crate::extensions::health_check::{self, Health};
 use crate::memory::{Budget, DEFAULT_BUDGET_BYTES};
-use crate::pipeline::{Consumer, ExporterFanout, ExporterQueue, Processor, ReceiverFanout};
+use crate::pipeline::{Consumer, ExporterFanout, ExporterQueue, Processor, ReceiverFanout, Tally};
 use crate::processors::ChainBuilder;
 use crate::receivers::embedded::EmbeddedReceiver;
 use crate::receivers::otlp::OtlpReceiver;
@@ -135,8 +135,8 @@ impl Collector {
             &[],
             move || b.used() as f64,
         );
-        let tally = Arc::new(Tally::default());
-        let health = Health::default();
+        let tally = Arc::new(Tally::new(&registry));
+        let health = Health::new(tally.panics.clone());
         let mut servers = Vec::new();
         let mut listen = Vec::new();
         let cfg = &self.config;
@@ -233,7 +233,7 @@ impl Collector {
                 continue;
             }
             if let ComponentConfig::OtlpReceiver(r) = &c.config {
-                match OtlpReceiver::start(&id, r, consumers, &budget, &registry) {
+                match OtlpReceiver::start(&id, r, consumers, &budget, &registry, &tally.panics) {
                     Ok(rx) => {
                         listen.extend(rx.local_addrs().into_iter().map(|a| (id.clone(), a)));
                         receivers.push((id, rx));

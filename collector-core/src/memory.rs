@@ -122,6 +122,11 @@ impl Reservation {
         }
     }
 
+    /// Takes over `other`'s bytes (reservations on the same budget).
+    pub(crate) fn absorb(&mut self, mut other: Reservation) {
+        self.bytes += std::mem::take(&mut other.bytes);
+    }
+
     /// Shrinks the reservation to `bytes` (after a buffer turned out smaller).
     pub fn shrink_to(&mut self, bytes: usize) {
         if bytes < self.bytes {
@@ -145,45 +150,39 @@ impl Drop for Reservation {
 
 /// A buffer that owns its reservation: its bytes stay accounted until the last slice of it
 /// is dropped.
-struct Accounted {
-    buf: Vec<u8>,
+struct Accounted<B> {
+    buf: B,
     _reservation: Reservation,
 }
 
-impl AsRef<[u8]> for Accounted {
+impl<B: AsRef<[u8]>> AsRef<[u8]> for Accounted<B> {
     fn as_ref(&self) -> &[u8] {
-        &self.buf
+        self.buf.as_ref()
     }
 }
 
 /// Turns `buf` into `Bytes` that keep `reservation` (shrunk to the buffer's length) until
 /// the last slice is dropped.
-pub fn accounted(buf: Vec<u8>, mut reservation: Reservation) -> Bytes {
-    reservation.shrink_to(buf.len());
-    Bytes::from_owner(Accounted {
-        buf,
-        _reservation: reservation,
-    })
-}
-
-/// A caller's buffer that holds a reservation while any slice of it lives.
-struct AccountedBytes {
-    bytes: Bytes,
-    _reservation: Reservation,
-}
-
-impl AsRef<[u8]> for AccountedBytes {
-    fn as_ref(&self) -> &[u8] {
-        &self.bytes
-    }
+pub fn accounted(buf: Vec<u8>, reservation: Reservation) -> Bytes {
+    hold(buf, reservation, 0)
 }
 
 /// `bytes` (no copy) holding `reservation` until the last slice is dropped: for buffers an
 /// embedder hands over.
-pub fn accounted_bytes(bytes: Bytes, mut reservation: Reservation) -> Bytes {
-    reservation.shrink_to(bytes.len());
-    Bytes::from_owner(AccountedBytes {
-        bytes,
+pub fn accounted_bytes(bytes: Bytes, reservation: Reservation) -> Bytes {
+    hold(bytes, reservation, 0)
+}
+
+/// `buf` as `Bytes` holding `reservation`, shrunk to the buffer's length plus `extra`:
+/// what is built from the buffer and lives no longer than its slices (a decoded request's
+/// entry table) stays accounted with it.
+pub(crate) fn hold<B>(buf: B, mut reservation: Reservation, extra: usize) -> Bytes
+where
+    B: AsRef<[u8]> + Send + 'static,
+{
+    reservation.shrink_to(buf.as_ref().len().saturating_add(extra));
+    Bytes::from_owner(Accounted {
+        buf,
         _reservation: reservation,
     })
 }

@@ -190,17 +190,23 @@ async fn oversized_bodies_and_bombs_get_413() {
     assert!(bomb.len() < 100_000);
     let r = http(post(addr, "/v1/traces", PROTO, Some("gzip"), bomb)).await;
     assert_eq!(r.status, 413);
-    assert!(h.memory_in_use() == 0);
+    // Nothing stays reserved once the client's connection is gone.
+    assert!(
+        eventually(|| h.memory_in_use() == 0).await,
+        "{}",
+        h.memory_in_use()
+    );
     assert!(h.is_ready());
     h.shutdown(Duration::from_secs(5)).await;
 }
 
 #[tokio::test]
 async fn over_budget_is_refused_before_reading_with_retry_after() {
-    // A budget smaller than one request.
-    let h = start("", Some(1000)).await;
-    let body = traces(1, 100);
-    assert!(body.len() > 1000);
+    // A budget smaller than one request: it holds the client's connections (28 KiB each,
+    // at most three open at once here) and small requests, not this one.
+    let h = start("", Some(128 << 10)).await;
+    let body = traces(1, 5000);
+    assert!(body.len() > 128 << 10);
     let r = http(post(http_addr(&h), "/v1/traces", PROTO, None, body.clone())).await;
     assert_eq!(r.status, 503);
     assert_eq!(r.headers["retry-after"], "1");
@@ -305,7 +311,11 @@ async fn grpc_every_encoding_and_error() {
     let bomb = gzip(&vec![0u8; 64 << 20]);
     let r = grpc(addr, TRACES_PATH, Some("gzip"), true, &bomb).await;
     assert_eq!(r.status, 8, "{}", r.message);
-    assert_eq!(h.memory_in_use(), 0);
+    assert!(
+        eventually(|| h.memory_in_use() == 0).await,
+        "{}",
+        h.memory_in_use()
+    );
     h.shutdown(Duration::from_secs(5)).await;
 }
 

@@ -337,6 +337,11 @@ pub struct GrpcServerConfig {
     pub include_metadata: bool,
     /// Middleware extensions (not supported).
     pub middlewares: Vec<MiddlewareConfig>,
+    /// Connections open at once; past it, new ones are closed at once (ours; 0: 1000).
+    pub max_connections: i64,
+    /// A connection must send the HTTP/2 preface and a first request within this, or it
+    /// is closed (ours; grpc-go's `ConnectionTimeout` is 120 s and not configurable).
+    pub handshake_timeout: Duration,
 }
 
 impl GrpcServerConfig {
@@ -368,6 +373,27 @@ impl GrpcServerConfig {
         }
         validate_transport(&self.transport, p);
         validate_server_common(p, &self.tls, &self.auth, &self.middlewares);
+        validate_max_connections(self.max_connections, p);
+        if self.handshake_timeout.as_nanos() <= 0 {
+            p.key("handshake_timeout", "handshake_timeout must be positive");
+        }
+    }
+}
+
+fn validate_max_connections(n: i64, p: &mut Problems) {
+    if n < 0 {
+        p.key(
+            "max_connections",
+            format!("invalid max_connections value: {n} (0 means the default, 1000)"),
+        );
+    }
+}
+
+/// A `max_connections` setting as a count (0: the default).
+pub(crate) fn max_connections(n: i64) -> usize {
+    match usize::try_from(n) {
+        Ok(0) | Err(_) => crate::server::DEFAULT_MAX_CONNECTIONS,
+        Ok(n) => n,
     }
 }
 
@@ -386,6 +412,8 @@ impl Default for GrpcServerConfig {
             auth: None,
             include_metadata: false,
             middlewares: Vec::new(),
+            max_connections: 0,
+            handshake_timeout: Duration::from_secs(20),
         }
     }
 }
@@ -472,6 +500,8 @@ pub struct HttpServerConfig {
     pub middlewares: Vec<MiddlewareConfig>,
     /// HTTP keep-alive.
     pub keep_alives_enabled: bool,
+    /// Connections open at once; past it, new ones are closed at once (ours; 0: 1000).
+    pub max_connections: i64,
 }
 
 impl Default for HttpServerConfig {
@@ -491,6 +521,7 @@ impl Default for HttpServerConfig {
             idle_timeout: Duration::from_secs(60),
             middlewares: Vec::new(),
             keep_alives_enabled: true,
+            max_connections: 0,
         }
     }
 }
@@ -527,6 +558,7 @@ impl HttpServerConfig {
             }
         }
         validate_server_common(p, &self.tls, &self.auth, &self.middlewares);
+        validate_max_connections(self.max_connections, p);
     }
 }
 
@@ -639,6 +671,8 @@ macro_rules! http_server_struct {
             pub middlewares: Vec<$crate::config::net::MiddlewareConfig>,
             /// HTTP keep-alive.
             pub keep_alives_enabled: bool,
+            /// Connections open at once; past it, new ones are closed (ours; 0: 1000).
+            pub max_connections: i64,
             $( $(#[$fmeta])* pub $field: $ty, )*
         }
 
@@ -663,6 +697,7 @@ macro_rules! http_server_struct {
                     idle_timeout: s.idle_timeout,
                     middlewares: s.middlewares,
                     keep_alives_enabled: s.keep_alives_enabled,
+                    max_connections: s.max_connections,
                     $( $field: $default, )*
                 }
             }
@@ -687,6 +722,7 @@ macro_rules! http_server_struct {
                     idle_timeout: self.idle_timeout,
                     middlewares: self.middlewares.clone(),
                     keep_alives_enabled: self.keep_alives_enabled,
+                    max_connections: self.max_connections,
                 }
             }
         }

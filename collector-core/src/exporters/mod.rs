@@ -24,7 +24,7 @@ use tokio::task::JoinHandle;
 
 use crate::Signal;
 use crate::otlp::Payload;
-use crate::pipeline::{ExporterQueue, Refusal};
+use crate::pipeline::{DropReason, ExporterQueue, Refusal, Tally};
 use crate::telemetry::{Counter, Registry};
 use queue::{Queue, QueueConfig};
 use retry::{Backoff, RetryConfig};
@@ -55,13 +55,6 @@ pub(crate) trait Exporter: Send + Sync + 'static {
     fn shutdown(&self) -> BoxFuture<'_, ()> {
         Box::pin(async {})
     }
-}
-
-/// Items delivered and dropped, for the shutdown report.
-#[derive(Debug, Default)]
-pub(crate) struct Tally {
-    pub(crate) delivered: Counter,
-    pub(crate) dropped: Counter,
 }
 
 struct Metrics {
@@ -185,7 +178,13 @@ impl ExporterRuntime {
                     let items = p.items();
                     s.in_flight
                         .fetch_add(items, std::sync::atomic::Ordering::Relaxed);
-                    s.send(p).await;
+                    // A panic in the exporter drops this payload, counted, and the sender
+                    // goes on with the next one.
+                    let sent = s.tally.panics.catch_future(s.id.clone(), s.send(p)).await;
+                    if sent.is_none() {
+                        s.metrics.send_failed.add(items);
+                        s.tally.drop_items(&s.id, DropReason::Panic, items);
+                    }
                     s.in_flight
                         .fetch_sub(items, std::sync::atomic::Ordering::Relaxed);
                     s.queue.done(position);
@@ -217,9 +216,9 @@ impl ExporterRuntime {
             .shared
             .in_flight
             .swap(0, std::sync::atomic::Ordering::Relaxed);
-        if cut > 0 {
-            self.shared.tally.dropped.add(cut);
-        }
+        self.shared
+            .tally
+            .drop_items(&self.shared.id, DropReason::Shutdown, cut);
         // Given at least a second even past the deadline: flushing a local buffer is
         // short, and skipping it would lose data already counted as delivered.
         let grace = deadline.max(Instant::now() + Duration::from_secs(1));
@@ -237,7 +236,9 @@ impl ExporterRuntime {
                 dropped_items = left,
                 "Shutdown deadline reached: dropping data still queued."
             );
-            self.shared.tally.dropped.add(left);
+            self.shared
+                .tally
+                .drop_items(&self.shared.id, DropReason::Shutdown, left);
         }
     }
 }
@@ -269,7 +270,9 @@ impl ExporterQueue for ExporterRuntime {
 
     fn dropped_full(&self, items: u64) {
         self.shared.metrics.dropped_full.add(items);
-        self.shared.tally.dropped.add(items);
+        self.shared
+            .tally
+            .drop_items(&self.shared.id, DropReason::QueueFull, items);
         tracing::warn!(
             exporter = %self.shared.id,
             data_type = self.shared.signal.as_str(),
@@ -289,13 +292,13 @@ impl Shared {
         let mut backoff = Backoff::new(&self.retry);
         let mut stopping = self.stopping.clone();
         loop {
-            let error = match self.exporter.export(&p).await {
+            let (error, reason) = match self.exporter.export(&p).await {
                 Ok(()) => {
                     self.metrics.sent.add(items);
                     self.tally.delivered.add(items);
                     return;
                 }
-                Err(ExportError::Permanent(m)) => m,
+                Err(ExportError::Permanent(m)) => (m, DropReason::Permanent),
                 Err(ExportError::Retryable { message, throttle }) => {
                     let wait = if self.retry.enabled && !self.stopping() {
                         backoff.next(throttle)
@@ -317,15 +320,17 @@ impl Shared {
                             }
                             continue;
                         }
-                        None if self.retry.enabled && !self.stopping() => {
-                            format!("no more retries left: {message}")
-                        }
-                        None => message,
+                        None if self.stopping() => (message, DropReason::Shutdown),
+                        None if self.retry.enabled => (
+                            format!("no more retries left: {message}"),
+                            DropReason::RetriesExhausted,
+                        ),
+                        None => (message, DropReason::RetriesExhausted),
                     }
                 }
             };
             self.metrics.send_failed.add(items);
-            self.tally.dropped.add(items);
+            self.tally.drop_items(&self.id, reason, items);
             tracing::error!(
                 exporter = %self.id,
                 error = %error,

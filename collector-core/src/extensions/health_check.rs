@@ -82,14 +82,24 @@ impl Validate for HealthCheckConfig {
     }
 }
 
-/// Readiness shared with the collector: the extension answers 200 only while ready.
+/// Readiness shared with the collector: the extension answers 200 only while ready and
+/// no component keeps panicking.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Health {
     inner: std::sync::Arc<parking_lot::Mutex<Option<std::time::SystemTime>>>,
     started: std::sync::Arc<std::sync::OnceLock<std::time::Instant>>,
+    panics: crate::pipeline::panics::Panics,
 }
 
 impl Health {
+    /// Health that also reports a component failing with repeated panics.
+    pub(crate) fn new(panics: crate::pipeline::panics::Panics) -> Health {
+        Health {
+            panics,
+            ..Health::default()
+        }
+    }
+
     /// Marks the collector ready (every pipeline running).
     pub(crate) fn set_ready(&self) {
         *self.inner.lock() = Some(std::time::SystemTime::now());
@@ -134,6 +144,34 @@ fn rfc3339(t: std::time::SystemTime) -> String {
     )
 }
 
+/// What a request path gets from a handler registered at `pattern`.
+#[derive(Debug, PartialEq, Eq)]
+enum Route {
+    Serve,
+    NotFound,
+    /// The path is the pattern without its trailing slash: Go's mux redirects to it.
+    Redirect,
+}
+
+/// Go's `ServeMux` matching, which the Go extension registers its handler with: a pattern
+/// ending in `/` matches its whole subtree (so the default `/` answers every path, as load
+/// balancer and ECS probes at `/health` expect), any other pattern only itself.
+fn route(pattern: &str, path: &str) -> Route {
+    if pattern.ends_with('/') {
+        if path.starts_with(pattern) {
+            Route::Serve
+        } else if path.len() + 1 == pattern.len() && pattern.starts_with(path) {
+            Route::Redirect
+        } else {
+            Route::NotFound
+        }
+    } else if path == pattern {
+        Route::Serve
+    } else {
+        Route::NotFound
+    }
+}
+
 /// Starts the health endpoint.
 pub(crate) fn start(
     cfg: &HealthCheckConfig,
@@ -155,6 +193,7 @@ pub(crate) fn start(
     let bodies = cfg.response_body.clone();
     let opts = crate::server::ServeOptions {
         tls,
+        max_connections: crate::config::net::max_connections(cfg.max_connections),
         ..Default::default()
     };
     crate::server::serve(listeners, opts, move |req| {
@@ -162,9 +201,46 @@ pub(crate) fn start(
         let path = path.clone();
         let bodies = bodies.clone();
         async move {
-            if req.uri().path() != path {
-                let mut r = Response::new(Full::new(Bytes::from_static(b"404 page not found\n")));
-                *r.status_mut() = StatusCode::NOT_FOUND;
+            match route(&path, req.uri().path()) {
+                Route::Serve => {}
+                Route::NotFound => {
+                    let mut r =
+                        Response::new(Full::new(Bytes::from_static(b"404 page not found\n")));
+                    *r.status_mut() = StatusCode::NOT_FOUND;
+                    return r;
+                }
+                Route::Redirect => {
+                    let mut r = Response::new(Full::new(Bytes::new()));
+                    *r.status_mut() = StatusCode::MOVED_PERMANENTLY;
+                    if let Ok(v) = http::HeaderValue::from_str(&path) {
+                        r.headers_mut().insert(header::LOCATION, v);
+                    }
+                    return r;
+                }
+            }
+            // A component that keeps panicking makes the collector unhealthy, whatever the
+            // pipelines' readiness says.
+            if let Some(component) = health.panics.failing() {
+                let body = match &bodies {
+                    Some(b) if !b.unhealthy.is_empty() => b.unhealthy.clone(),
+                    _ => serde_json::json!({
+                        "status": "Server not available",
+                        "upSince": health.ready_since().map_or_else(|| "0001-01-01T00:00:00Z".to_owned(), rfc3339),
+                        "uptime": "",
+                        "reason": format!(
+                            "component {component} panicked {} times within {}s",
+                            crate::pipeline::panics::FAILING_PANICS,
+                            crate::pipeline::panics::FAILING_WINDOW.as_secs()
+                        ),
+                    })
+                    .to_string(),
+                };
+                let mut r = Response::new(Full::new(Bytes::from(body)));
+                *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+                r.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    http::HeaderValue::from_static("application/json"),
+                );
                 return r;
             }
             let (status, body) = match (health.ready_since(), &bodies) {
@@ -212,6 +288,24 @@ pub(crate) fn start(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_match_as_gos_mux_does() {
+        // The default pattern answers everywhere.
+        for p in ["/", "/health", "/healthz", "/anything/deeper"] {
+            assert_eq!(route("/", p), Route::Serve, "{p}");
+        }
+        // A subtree pattern: its subtree, a redirect from its bare name, nothing else.
+        assert_eq!(route("/health/", "/health/"), Route::Serve);
+        assert_eq!(route("/health/", "/health/live"), Route::Serve);
+        assert_eq!(route("/health/", "/health"), Route::Redirect);
+        assert_eq!(route("/health/", "/healthz"), Route::NotFound);
+        assert_eq!(route("/health/", "/"), Route::NotFound);
+        // An exact pattern: only itself.
+        assert_eq!(route("/health/status", "/health/status"), Route::Serve);
+        assert_eq!(route("/health/status", "/health/status/x"), Route::NotFound);
+        assert_eq!(route("/health/status", "/health"), Route::NotFound);
+    }
 
     #[test]
     fn rfc3339_utc() {

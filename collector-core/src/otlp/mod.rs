@@ -26,7 +26,7 @@
 mod edit;
 mod items;
 mod json;
-mod payload;
+pub(crate) mod payload;
 mod schema;
 mod validate;
 mod view;

@@ -8,6 +8,30 @@ use super::view::ResourceView;
 use super::wire::{self, WireType};
 use crate::{Error, Signal};
 
+/// The most a received request's entry table may take, as a multiple of its body.
+///
+/// A `ResourceX` entry costs [`ENTRY_COST`] bytes once decoded, and the smallest one is two
+/// bytes on the wire; without a bound, a body of empty entries decodes to some sixty times
+/// its size. Real requests carry items in their entries and stay far below this ratio.
+pub(crate) const DECODED_RATIO: usize = 4;
+
+/// Added to [`DECODED_RATIO`] times the body, so that small requests are never refused.
+pub(crate) const DECODED_SLACK: usize = 64 << 10;
+
+/// What one entry costs while a request is decoded: its [`Entry`] and its range.
+pub(crate) const ENTRY_COST: usize =
+    std::mem::size_of::<Entry>() + std::mem::size_of::<validate::EntryRange>();
+
+/// Why a received body did not become a payload.
+#[derive(Debug)]
+pub(crate) enum DecodeError {
+    /// Not a valid request, or one whose decoded form would be out of proportion to it
+    /// (gRPC `INVALID_ARGUMENT`, HTTP 400).
+    Invalid(Error),
+    /// Decoding it would take the collector over its memory budget (retryable).
+    OverBudget,
+}
+
 /// One `ResourceSpans` / `ResourceLogs` / `ResourceMetrics` of a request.
 ///
 /// The body is held as one or more [`Bytes`] pieces, each holding whole fields of the
@@ -159,7 +183,55 @@ impl Payload {
     /// [`ErrorKind::InvalidData`](crate::ErrorKind::InvalidData) naming the byte offset and
     /// the field path of the first problem.
     pub fn decode(signal: Signal, bytes: Bytes) -> Result<Payload, Error> {
-        let ranges = validate::validate(signal, &bytes)?;
+        let ranges = validate::validate(signal, &bytes, validate::count_entries(&bytes))?;
+        Ok(Payload::from_ranges(signal, bytes, &ranges))
+    }
+
+    /// Decodes a received body held under `reservation`, so that what decoding builds is
+    /// on the budget before it is built: the entry table (one [`Entry`] per `ResourceX`,
+    /// counted from the framing alone) is added to the reservation, which then lives as
+    /// long as any slice of the body. A request whose table would take more than
+    /// [`DECODED_RATIO`] times its body plus [`DECODED_SLACK`] is refused as invalid: it
+    /// was built to cost memory, not to carry telemetry. A request without items decodes
+    /// to an empty payload and keeps nothing.
+    pub(crate) fn decode_received<B>(
+        signal: Signal,
+        body: B,
+        mut reservation: crate::memory::Reservation,
+    ) -> Result<Payload, DecodeError>
+    where
+        B: AsRef<[u8]> + Send + 'static,
+    {
+        let len = body.as_ref().len();
+        let entries = validate::count_entries(body.as_ref());
+        let table = entries.saturating_mul(ENTRY_COST);
+        let allowed = len
+            .saturating_mul(DECODED_RATIO)
+            .saturating_add(DECODED_SLACK);
+        if table > allowed {
+            return Err(DecodeError::Invalid(Error::new(
+                crate::ErrorKind::InvalidData,
+                format!(
+                    "request refused: its {entries} resource entries would take {table} bytes \
+                     to decode, more than {DECODED_RATIO} times its {len}-byte body plus \
+                     {DECODED_SLACK} bytes"
+                ),
+            )));
+        }
+        reservation.shrink_to(len);
+        if !reservation.try_grow(table) {
+            return Err(DecodeError::OverBudget);
+        }
+        let bytes = crate::memory::hold(body, reservation, table);
+        let ranges = validate::validate(signal, &bytes, entries)
+            .map_err(|e| DecodeError::Invalid(e.into()))?;
+        if ranges.iter().all(|r| r.items == 0) {
+            return Ok(Payload::empty(signal));
+        }
+        Ok(Payload::from_ranges(signal, bytes, &ranges))
+    }
+
+    fn from_ranges(signal: Signal, bytes: Bytes, ranges: &[validate::EntryRange]) -> Payload {
         let mut items = 0;
         let entries = ranges
             .iter()
@@ -168,13 +240,13 @@ impl Payload {
                 Entry::from_wire(bytes.slice(r.start..r.end), r.body - r.start, r.items)
             })
             .collect();
-        Ok(Payload {
+        Payload {
             signal,
             entries,
             items,
             metadata: None,
             retained: bytes.len(),
-        })
+        }
     }
 
     /// The signal of this payload.
@@ -432,6 +504,72 @@ impl Payload {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::memory::Budget;
+
+    /// A request of `n` entries, each one scope holding `spans` empty spans.
+    fn request(n: usize, spans: usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        for _ in 0..n {
+            wire::put_nested(&mut out, 1, |rs| {
+                if spans > 0 {
+                    wire::put_nested(rs, 2, |ss| {
+                        for _ in 0..spans {
+                            wire::put_nested(ss, 2, |_| {});
+                        }
+                    });
+                }
+            });
+        }
+        out
+    }
+
+    #[test]
+    fn a_body_of_empty_entries_is_refused_before_its_table_is_built() {
+        // 1 MiB of `0a 00`: half a million entries, 60 MiB of table if it were built.
+        let body = request(512 << 10, 0);
+        let budget = Budget::new(1 << 30);
+        let r = budget.try_reserve(body.len()).unwrap();
+        let err = Payload::decode_received(Signal::Traces, body, r).unwrap_err();
+        let DecodeError::Invalid(e) = err else {
+            panic!("{err:?}")
+        };
+        assert!(e.message().contains("524288 resource entries"), "{e}");
+        assert_eq!(budget.used(), 0);
+        // The same shape under the ratio decodes (and, having no items, keeps nothing).
+        let body = request(100, 0);
+        let r = budget.try_reserve(body.len()).unwrap();
+        let p = Payload::decode_received(Signal::Traces, body, r).unwrap();
+        assert!(p.is_empty());
+        assert_eq!(budget.used(), 0);
+    }
+
+    #[test]
+    fn the_entry_table_is_reserved_with_the_body() {
+        let body = request(1000, 20);
+        let len = body.len();
+        let budget = Budget::new(1 << 30);
+        let r = budget.try_reserve(len).unwrap();
+        let p = Payload::decode_received(Signal::Traces, body, r).unwrap();
+        assert_eq!(p.items(), 20_000);
+        assert_eq!(budget.used(), len + 1000 * ENTRY_COST);
+        // It lives as long as any slice of the body: a split half still holds it.
+        let mut p = p;
+        let front = p.split_to(10_000);
+        drop(p);
+        assert_eq!(budget.used(), len + 1000 * ENTRY_COST);
+        drop(front);
+        assert_eq!(budget.used(), 0);
+        // Without room for the table, the request is refused (retryable), nothing held.
+        let body = request(1000, 20);
+        let budget = Budget::new(len + 100);
+        let r = budget.try_reserve(len).unwrap();
+        assert!(matches!(
+            Payload::decode_received(Signal::Traces, body, r),
+            Err(DecodeError::OverBudget)
+        ));
+        assert_eq!(budget.used(), 0);
+    }
 
     #[test]
     fn payload_is_send_and_sync() {

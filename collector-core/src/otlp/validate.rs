@@ -34,10 +34,30 @@ pub(crate) struct EntryRange {
 /// A validator for one message kind that returns the items it holds.
 type ItemsFn = fn(&[u8], usize, u32) -> WireResult<u64>;
 
-/// Validates an export request and returns its entries.
-pub(crate) fn validate(signal: Signal, buf: &[u8]) -> WireResult<Vec<EntryRange>> {
+/// How many `ResourceX` entries a request frames, from its top-level tags and lengths
+/// only (nothing below is read): what decoding it will build, known before anything is
+/// built. A framing error stops the count; [`validate`] then reports it precisely.
+pub(crate) fn count_entries(buf: &[u8]) -> usize {
     let mut r = Reader::new(buf, 0);
-    let mut entries = Vec::new();
+    let mut n = 0;
+    while !r.is_empty() {
+        let Ok((field, wt)) = r.key() else { break };
+        if field == 1 && wt == WireType::Len {
+            n += 1;
+        }
+        if r.skip(wt, field, super::wire::RECURSION_LIMIT).is_err() {
+            break;
+        }
+    }
+    n
+}
+
+/// Validates an export request and returns its entries. `capacity` is the number of
+/// entries expected ([`count_entries`]), so the list is allocated once, at the size the
+/// caller has accounted for.
+pub(crate) fn validate(signal: Signal, buf: &[u8], capacity: usize) -> WireResult<Vec<EntryRange>> {
+    let mut r = Reader::new(buf, 0);
+    let mut entries = Vec::with_capacity(capacity);
     let depth = super::wire::RECURSION_LIMIT;
     let (name, f): (&'static str, ItemsFn) = match signal {
         Signal::Traces => ("resource_spans", resource_spans),

@@ -6,9 +6,79 @@
 //! exporters take payloads into their own bounded queues, so no channel hop is paid per
 //! request, and an embedder's `ingest` never blocks.
 
+pub(crate) mod panics;
+
 use std::sync::Arc;
 
 use crate::otlp::Payload;
+
+/// Why data was dropped: the `reason` label of `otelcol_dropped_items_total` (ours).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum DropReason {
+    /// An exporter's queue was full while another exporter of the pipeline took the data.
+    QueueFull,
+    /// The shutdown deadline passed with the data still held.
+    Shutdown,
+    /// The backend refused it for good (400, `INVALID_ARGUMENT`...).
+    Permanent,
+    /// Retries ran out (`max_elapsed_time`, or retry disabled).
+    RetriesExhausted,
+    /// A component panicked while holding it.
+    Panic,
+}
+
+impl DropReason {
+    /// The label value.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            DropReason::QueueFull => "queue_full",
+            DropReason::Shutdown => "shutdown",
+            DropReason::Permanent => "permanent",
+            DropReason::RetriesExhausted => "retries_exhausted",
+            DropReason::Panic => "panic",
+        }
+    }
+}
+
+/// What one collector delivered and dropped, for the shutdown report and the drop counters,
+/// and the panics its components had.
+#[derive(Debug, Default)]
+pub(crate) struct Tally {
+    /// Items exporters delivered.
+    pub(crate) delivered: crate::telemetry::Counter,
+    /// Items dropped, for any reason.
+    pub(crate) dropped: crate::telemetry::Counter,
+    /// Panics caught in components.
+    pub(crate) panics: panics::Panics,
+    registry: crate::telemetry::Registry,
+}
+
+impl Tally {
+    /// A tally whose counters are in `registry`.
+    pub(crate) fn new(registry: &crate::telemetry::Registry) -> Tally {
+        Tally {
+            panics: panics::Panics::new(registry),
+            registry: registry.clone(),
+            ..Tally::default()
+        }
+    }
+
+    /// Counts `items` that `component` dropped for `reason`: in the shutdown report and in
+    /// `otelcol_dropped_items_total{component,reason}` (ours).
+    pub(crate) fn drop_items(&self, component: &str, reason: DropReason, items: u64) {
+        if items == 0 {
+            return;
+        }
+        self.dropped.add(items);
+        self.registry
+            .counter(
+                "otelcol_dropped_items",
+                "Items dropped, by component and reason (ours; Go's series count some of these without a reason).",
+                &[("component", component), ("reason", reason.as_str())],
+            )
+            .add(items);
+    }
+}
 
 /// Why a stage did not take a payload.
 #[derive(Debug)]
@@ -21,6 +91,9 @@ pub(crate) enum Refusal {
     Blocked(Arc<tokio::sync::Notify>, Box<Payload>),
     /// The payload can never be taken (gRPC `INTERNAL`, HTTP 500).
     Permanent(String),
+    /// A stage dropped the payload and counted it (a component panicked): the sender
+    /// hears an internal error (gRPC `INTERNAL`, HTTP 500) and must not count it again.
+    Dropped(String),
 }
 
 /// A stage that takes payloads.
@@ -99,6 +172,45 @@ impl Consumer for Counted {
             self.counter.add(items);
         }
         result
+    }
+}
+
+/// A processor under the panic guard: a panic in its `consume` (or anything it calls
+/// inline) drops the payload, counted with reason `panic`, and the task that called it goes
+/// on serving.
+pub(crate) struct Guarded {
+    next: Arc<dyn Consumer>,
+    id: String,
+    tally: Arc<Tally>,
+}
+
+impl Guarded {
+    pub(crate) fn new(next: Arc<dyn Consumer>, id: &str, tally: Arc<Tally>) -> Guarded {
+        Guarded {
+            next,
+            id: id.to_owned(),
+            tally,
+        }
+    }
+}
+
+impl Consumer for Guarded {
+    fn consume(&self, payload: Payload) -> Result<(), Refusal> {
+        let items = payload.items();
+        match self
+            .tally
+            .panics
+            .catch(&self.id, || self.next.consume(payload))
+        {
+            Some(result) => result,
+            None => {
+                self.tally.drop_items(&self.id, DropReason::Panic, items);
+                Err(Refusal::Dropped(format!(
+                    "{} failed with an internal error; the data was dropped",
+                    self.id
+                )))
+            }
+        }
     }
 }
 

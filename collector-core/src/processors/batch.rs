@@ -71,10 +71,10 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use crate::Signal;
-use crate::exporters::Tally;
 use crate::memory::Budget;
 use crate::otlp::{Metadata, Payload};
-use crate::pipeline::{Consumer, Processor, Refusal};
+use crate::pipeline::Tally;
+use crate::pipeline::{Consumer, DropReason, Processor, Refusal};
 use crate::telemetry::{Counter, Gauge, Histogram, Registry};
 
 /// Bucket bounds of `otelcol_processor_batch_batch_send_size`, as in Go v0.138
@@ -364,11 +364,14 @@ impl Inner {
             Ok(()) => None,
             Err(Refusal::Retryable(_)) => Some(Arc::new(Notify::new())),
             Err(Refusal::Blocked(room, _)) => Some(room),
+            // Dropped and counted where it happened.
+            Err(Refusal::Dropped(_)) => None,
             Err(Refusal::Permanent(msg)) => {
                 // Nothing after a batch processor refuses permanently today; if something
                 // does, the batch can never be delivered: dropped, counted, as Go does.
                 tracing::warn!(processor = %self.id, error = %msg, dropped_items = items, "Sender failed");
-                self.tally.dropped.add(items);
+                self.tally
+                    .drop_items(&self.id, DropReason::Permanent, items);
                 None
             }
         }
@@ -569,7 +572,8 @@ impl Inner {
                 dropped_items = dropped,
                 "Shutdown deadline reached: dropping batches no exporter took."
             );
-            self.tally.dropped.add(dropped);
+            self.tally
+                .drop_items(&self.id, DropReason::Shutdown, dropped);
         }
     }
 }
@@ -602,7 +606,18 @@ impl Processor for BatchProcessor {
     fn start(&self) {
         let mut task = self.inner.task.lock();
         if task.is_none() {
-            *task = Some(tokio::spawn(self.inner.clone().run()));
+            let inner = self.inner.clone();
+            *task = Some(tokio::spawn(async move {
+                // A panic in the timer's work loses what that round held (the batch being
+                // offered) and restarts the loop: the shards keep everything else.
+                while inner
+                    .tally
+                    .panics
+                    .catch_future(inner.id.clone(), inner.clone().run())
+                    .await
+                    .is_none()
+                {}
+            }));
         }
     }
 

@@ -129,12 +129,16 @@ pub(crate) struct LimiterState {
     budget: crate::memory::Budget,
     interval: std::time::Duration,
     task: parking_lot::Mutex<Option<tokio::task::JoinHandle<()>>>,
+    id: String,
+    panics: crate::pipeline::panics::Panics,
 }
 
 impl LimiterState {
     pub(crate) fn new(
+        id: &str,
         cfg: &MemoryLimiterConfig,
         budget: crate::memory::Budget,
+        panics: crate::pipeline::panics::Panics,
     ) -> Result<std::sync::Arc<LimiterState>, crate::Error> {
         let limits = cfg.limits()?;
         tracing::info!(
@@ -149,6 +153,8 @@ impl LimiterState {
             budget,
             interval: cfg.check_interval.to_std(),
             task: parking_lot::Mutex::new(None),
+            id: id.to_owned(),
+            panics,
         }))
     }
 
@@ -200,7 +206,8 @@ impl LimiterState {
             loop {
                 tick.tick().await;
                 let Some(state) = me.upgrade() else { return };
-                state.check();
+                // A panic skips this check; the next tick tries again.
+                state.panics.catch(&state.id, || state.check());
             }
         }));
     }
@@ -320,7 +327,8 @@ mod tests {
             spike_limit_mib: 16,
             ..Default::default()
         };
-        let state = LimiterState::new(&cfg, budget.clone()).unwrap();
+        let state =
+            LimiterState::new("memory_limiter", &cfg, budget.clone(), Default::default()).unwrap();
         state.check();
         assert!(!state.refusing());
         let r = budget.force_reserve((state.limits().soft as usize).saturating_sub(1) + 1);

@@ -14,9 +14,9 @@ use std::sync::Arc;
 use crate::config::Config;
 use crate::config::component::ComponentConfig;
 use crate::config::component::Kind;
-use crate::exporters::Tally;
 use crate::memory::Budget;
-use crate::pipeline::{Consumer, Counted, Processor};
+use crate::pipeline::Tally;
+use crate::pipeline::{Consumer, Counted, Guarded, Processor};
 use crate::telemetry::{Counter, Registry};
 use crate::{Error, ErrorKind, Signal};
 
@@ -57,8 +57,8 @@ impl<'a> ChainBuilder<'a> {
                 if let ComponentConfig::MemoryLimiter(m) =
                     &cfg.component(Kind::Processor, pid)?.config
                 {
-                    let state =
-                        LimiterState::new(m, budget.clone()).map_err(|e| in_proc(pid, e))?;
+                    let state = LimiterState::new(pid, m, budget.clone(), tally.panics.clone())
+                        .map_err(|e| in_proc(pid, e))?;
                     limiters.insert(pid.clone(), state);
                 }
             }
@@ -92,7 +92,8 @@ impl<'a> ChainBuilder<'a> {
             // What the processor passes on is counted on the way out.
             let out: Arc<dyn Consumer> = Arc::new(Counted::outgoing(next, outgoing));
             let built = self.one(signal, id, out)?;
-            next = Arc::new(Counted::incoming(built.clone(), incoming));
+            let guarded = Arc::new(Guarded::new(built.clone(), id, self.tally.clone()));
+            next = Arc::new(Counted::incoming(guarded, incoming));
             built_all.push(built);
         }
         built_all.reverse();
@@ -146,7 +147,7 @@ impl<'a> ChainBuilder<'a> {
                 let detection = self
                     .detections
                     .entry(id.to_owned())
-                    .or_insert_with(|| Detection::new(id, r))
+                    .or_insert_with(|| Detection::new(id, r, self.tally.panics.clone()))
                     .clone();
                 Arc::new(ResourceDetectionProcessor::new(
                     detection,

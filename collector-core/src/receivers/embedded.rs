@@ -24,10 +24,11 @@ use std::time::Duration;
 use bytes::Bytes;
 use tokio::sync::Notify;
 
-use crate::exporters::Tally;
-use crate::memory::{self, Budget};
+use crate::memory::Budget;
 use crate::otlp::Payload;
-use crate::pipeline::{Consumer, ReceiverFanout, Refusal};
+use crate::otlp::payload::DecodeError;
+use crate::pipeline::Tally;
+use crate::pipeline::{Consumer, DropReason, ReceiverFanout, Refusal};
 use crate::telemetry::{Counter, Registry};
 use crate::{Error, ErrorKind, Signal};
 
@@ -117,16 +118,13 @@ impl EmbeddedReceiver {
         };
         let c = &self.counters[signal.index()];
         let Some(reservation) = self.budget.try_reserve(data.len()) else {
-            return Err(Error::new(
-                ErrorKind::Retryable,
-                format!(
-                    "over the memory budget ({} of {} bytes in use): try again later",
-                    self.budget.used(),
-                    self.budget.limit()
-                ),
-            ));
+            return Err(self.over_budget());
         };
-        let payload = Payload::decode(signal, memory::accounted_bytes(data, reservation))?;
+        let payload = match Payload::decode_received(signal, data, reservation) {
+            Ok(p) => p,
+            Err(DecodeError::Invalid(e)) => return Err(e),
+            Err(DecodeError::OverBudget) => return Err(self.over_budget()),
+        };
         let items = payload.items();
         if items == 0 {
             return Ok(());
@@ -140,7 +138,7 @@ impl EmbeddedReceiver {
                 c.refused.add(items);
                 Err(Error::new(ErrorKind::Retryable, msg))
             }
-            Err(Refusal::Permanent(msg)) => {
+            Err(Refusal::Permanent(msg) | Refusal::Dropped(msg)) => {
                 c.failed.add(items);
                 Err(Error::new(ErrorKind::Internal, msg))
             }
@@ -150,6 +148,17 @@ impl EmbeddedReceiver {
                 Ok(())
             }
         }
+    }
+
+    fn over_budget(&self) -> Error {
+        Error::new(
+            ErrorKind::Retryable,
+            format!(
+                "over the memory budget ({} of {} bytes in use): try again later",
+                self.budget.used(),
+                self.budget.limit()
+            ),
+        )
     }
 
     /// Offers `payload` again each time `room` is signalled (or every [`HELD_POLL`])
@@ -176,9 +185,10 @@ impl EmbeddedReceiver {
                         room = r;
                         payload = *back;
                     }
+                    Err(Refusal::Dropped(_)) => break,
                     Err(Refusal::Retryable(msg) | Refusal::Permanent(msg)) => {
                         tracing::error!(dropped_items = items, error = %msg, "Ingested data held back could not be delivered; dropping it.");
-                        tally.dropped.add(items);
+                        tally.drop_items("embedded", DropReason::Permanent, items);
                         break;
                     }
                 }

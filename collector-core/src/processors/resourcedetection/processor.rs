@@ -21,6 +21,7 @@ use tokio::time::Instant;
 use super::http::MetadataClient;
 use super::{AttributeToggle, ResourceDetectionConfig};
 use crate::otlp::{Payload, Value};
+use crate::pipeline::panics::Panics;
 use crate::pipeline::{Consumer, Processor, Refusal};
 use crate::{Error, ErrorKind};
 
@@ -185,6 +186,7 @@ pub(crate) struct Detection {
     state: OnceLock<State>,
     notify: Arc<Notify>,
     task: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    panics: Panics,
 }
 
 impl std::fmt::Debug for Detection {
@@ -198,15 +200,29 @@ impl std::fmt::Debug for Detection {
 
 impl Detection {
     /// A detection for processor `id` reading the process environment.
-    pub(crate) fn new(id: &str, config: &ResourceDetectionConfig) -> Arc<Detection> {
-        Detection::with_env(id, config, process_env())
+    pub(crate) fn new(
+        id: &str,
+        config: &ResourceDetectionConfig,
+        panics: Panics,
+    ) -> Arc<Detection> {
+        Detection::build(id, config, process_env(), panics)
     }
 
     /// A detection reading variables through `env`.
+    #[cfg(test)]
     pub(crate) fn with_env(
         id: &str,
         config: &ResourceDetectionConfig,
         env: EnvLookup,
+    ) -> Arc<Detection> {
+        Detection::build(id, config, env, Panics::default())
+    }
+
+    fn build(
+        id: &str,
+        config: &ResourceDetectionConfig,
+        env: EnvLookup,
+        panics: Panics,
     ) -> Arc<Detection> {
         Arc::new(Detection {
             id: id.to_owned(),
@@ -215,6 +231,7 @@ impl Detection {
             state: OnceLock::new(),
             notify: Arc::new(Notify::new()),
             task: Mutex::new(None),
+            panics,
         })
     }
 
@@ -226,7 +243,17 @@ impl Detection {
         }
         let me = self.clone();
         *task = Some(tokio::spawn(async move {
-            let outcome = run(&me.id, me.config.clone(), me.env.clone()).await;
+            let detect = run(&me.id, me.config.clone(), me.env.clone(), &me.panics);
+            let outcome = me
+                .panics
+                .catch_future(me.id.clone(), detect)
+                .await
+                .unwrap_or_else(|| {
+                    // A bug in the merge: go on as if every detector had found nothing,
+                    // rather than hold the pipeline forever.
+                    tracing::error!(processor = %me.id, "resource detection panicked; going on without detected attributes");
+                    Ok(Detected::default())
+                });
             me.finish(outcome);
         }));
     }
@@ -355,6 +382,7 @@ pub(crate) async fn run(
     id: &str,
     config: Arc<ResourceDetectionConfig>,
     env: EnvLookup,
+    panics: &Panics,
 ) -> Result<Detected, String> {
     tracing::info!(processor = %id, "began detecting resource information");
     let started = Instant::now();
@@ -414,6 +442,10 @@ pub(crate) async fn run(
     for (name, mut task) in names.iter().zip(tasks) {
         let outcome = match tokio::time::timeout_at(deadline, &mut task).await {
             Ok(Ok(r)) => r,
+            Ok(Err(e)) if e.is_panic() => {
+                panics.record(id, e.into_panic().as_ref());
+                Err(Error::new(ErrorKind::Internal, "detector panicked"))
+            }
             Ok(Err(e)) => Err(Error::new(
                 ErrorKind::Internal,
                 format!("detector stopped: {e}"),
@@ -733,9 +765,14 @@ service:
       hostname_sources: [os]",
         );
         let e = env(&[("OTEL_RESOURCE_ATTRIBUTES", "host.name=from-env,team=core")]);
-        let d = run("resourcedetection", Arc::new(cfg.clone()), e.clone())
-            .await
-            .unwrap();
+        let d = run(
+            "resourcedetection",
+            Arc::new(cfg.clone()),
+            e.clone(),
+            &Panics::default(),
+        )
+        .await
+        .unwrap();
         assert_eq!(d.get("host.name"), Some(&s("from-env")));
         assert_eq!(d.get("team"), Some(&s("core")));
         assert_eq!(d.get("os.type"), Some(&s(std::env::consts::OS)));
@@ -743,7 +780,9 @@ service:
         assert_eq!(d.schema_url, SCHEMA_1_6_1);
 
         cfg.attributes = Some(vec!["team".to_owned()]);
-        let d = run("resourcedetection", Arc::new(cfg), e).await.unwrap();
+        let d = run("resourcedetection", Arc::new(cfg), e, &Panics::default())
+            .await
+            .unwrap();
         assert_eq!(d.attrs, vec![("team".to_owned(), s("core"))]);
     }
 
@@ -756,16 +795,20 @@ service:
             ("OTEL_RESOURCE_ATTRIBUTES", "garbage"),
             ("AWS_EC2_METADATA_DISABLED", "true"),
         ]);
-        let d = run("rd", Arc::new(cfg.clone()), e.clone()).await.unwrap();
+        let d = run("rd", Arc::new(cfg.clone()), e.clone(), &Panics::default())
+            .await
+            .unwrap();
         assert!(d.is_empty());
         cfg.ec2.fail_on_missing_metadata = true;
-        let err = run("rd", Arc::new(cfg.clone()), e.clone())
+        let err = run("rd", Arc::new(cfg.clone()), e.clone(), &Panics::default())
             .await
             .unwrap_err();
         assert!(err.starts_with("ec2: "), "{err}");
         cfg.ec2.fail_on_missing_metadata = false;
         cfg.fail_on_missing_metadata = true;
-        let err = run("rd", Arc::new(cfg), e).await.unwrap_err();
+        let err = run("rd", Arc::new(cfg), e, &Panics::default())
+            .await
+            .unwrap_err();
         assert!(err.contains("env: invalid resource format"), "{err}");
     }
 

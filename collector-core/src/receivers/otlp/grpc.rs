@@ -18,9 +18,9 @@ use super::{Outcome, ReceiverCore};
 use crate::Signal;
 use crate::compression::{self, DecompressError, Encoding};
 use crate::config::net::GrpcServerConfig;
-use crate::memory;
+use crate::memory::Reservation;
 use crate::otlp::Metadata;
-use crate::server::{self, ServeOptions, ServerHandle};
+use crate::server::{self, ConnMetrics, ServeOptions, ServerHandle};
 
 /// gRPC status codes used here.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,6 +33,10 @@ pub(crate) enum Code {
     Internal = 13,
     Unavailable = 14,
 }
+
+/// HTTP/2 streams per connection when `max_concurrent_streams` is 0 (ours: grpc-go has
+/// no limit then).
+const DEFAULT_MAX_STREAMS: u32 = 100;
 
 /// How long a client may take to send a message it announced.
 const BODY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -119,6 +123,7 @@ fn signal_of(path: &str) -> Option<Signal> {
 pub(crate) fn start(
     cfg: &GrpcServerConfig,
     core: Arc<ReceiverCore>,
+    registry: &crate::telemetry::Registry,
 ) -> Result<ServerHandle, crate::Error> {
     let tls = match &cfg.tls {
         Some(t) => Some(crate::tls::server_config(t, &[b"h2"])?),
@@ -136,13 +141,28 @@ pub(crate) fn start(
             (p.time.to_std(), timeout)
         })
     });
+    let idle = cfg
+        .keepalive
+        .as_ref()
+        .map(|k| k.server_parameters.max_connection_idle)
+        .filter(|d| d.as_nanos() > 0)
+        .map(|d| d.to_std());
     let opts = ServeOptions {
         http2_only: true,
         header_read_timeout: None,
-        max_concurrent_streams: (cfg.max_concurrent_streams > 0)
-            .then_some(cfg.max_concurrent_streams),
+        // grpc-go serves without a stream limit when it is 0; ours is bounded.
+        max_concurrent_streams: if cfg.max_concurrent_streams > 0 {
+            cfg.max_concurrent_streams
+        } else {
+            DEFAULT_MAX_STREAMS
+        },
         keepalive,
         tls,
+        max_connections: crate::config::net::max_connections(cfg.max_connections),
+        first_request_timeout: cfg.handshake_timeout.to_std(),
+        idle_timeout: idle,
+        budget: Some(core.budget.clone()),
+        metrics: ConnMetrics::new(registry, &[("receiver", &core.id), ("transport", "grpc")]),
     };
     let max = if cfg.max_recv_msg_size_mib > 0 {
         usize::try_from(cfg.max_recv_msg_size_mib << 20).unwrap_or(usize::MAX)
@@ -152,7 +172,13 @@ pub(crate) fn start(
     let include_metadata = cfg.include_metadata;
     server::serve(listeners, opts, move |req| {
         let core = core.clone();
-        async move { handle(req, &core, max, include_metadata).await }
+        async move {
+            let handled = async { handle(req, &core, max, include_metadata).await };
+            match core.panics.catch_future(core.id.clone(), handled).await {
+                Some(resp) => resp,
+                None => grpc_response(Code::Internal, "internal error"),
+            }
+        }
     })
     .map_err(io)
 }
@@ -225,7 +251,7 @@ async fn handle(
         read_message(&mut body, encoding, max, core, signal),
     )
     .await;
-    let bytes = match read {
+    let (bytes, reservation) = match read {
         Ok(Ok(b)) => b,
         Ok(Err(resp)) => return resp,
         Err(_) => {
@@ -233,7 +259,10 @@ async fn handle(
             return grpc_response(Code::Unavailable, "timed out reading the request message");
         }
     };
-    match core.receive(signal, bytes, false, metadata).await {
+    match core
+        .receive(signal, bytes, reservation, false, metadata)
+        .await
+    {
         Outcome::Accepted => grpc_response(Code::Ok, ""),
         Outcome::Invalid(m) => grpc_response(Code::InvalidArgument, &m),
         Outcome::Refused(m) => grpc_response(Code::Unavailable, &m),
@@ -241,15 +270,15 @@ async fn handle(
     }
 }
 
-/// Reads one length-prefixed message: the prefix first, then admission, then the body into
-/// an accounted buffer (decompressed if flagged).
+/// Reads one length-prefixed message: the prefix first, then admission, then the body
+/// (decompressed if flagged) into a buffer and the reservation that accounts it.
 async fn read_message(
     body: &mut Incoming,
     encoding: Encoding,
     max: usize,
     core: &ReceiverCore,
     signal: Signal,
-) -> Result<Bytes, Response<GrpcBody>> {
+) -> Result<(Vec<u8>, Reservation), Response<GrpcBody>> {
     let fail = |code, msg: &str| {
         core.failed_early(signal);
         grpc_response(code, msg)
@@ -287,12 +316,9 @@ async fn read_message(
         ));
     }
     // Admission: the budget decides before the message is read.
-    let Some(mut reservation) = core.budget.try_reserve(len) else {
+    let Some(reservation) = core.budget.try_reserve(len) else {
         core.refused_early(signal);
-        return Err(grpc_response(
-            Code::Unavailable,
-            "data refused due to high memory usage",
-        ));
+        return Err(grpc_response(Code::Unavailable, super::OVER_BUDGET));
     };
     let mut buf: Vec<u8> = Vec::with_capacity(len);
     let take = rest.len().min(len);
@@ -315,20 +341,17 @@ async fn read_message(
         }
     }
     if !compressed {
-        return Ok(memory::accounted(buf, reservation));
+        return Ok((buf, reservation));
     }
     // The compressed input stays accounted until the output replaces it.
     let Some(mut out_reservation) = core.budget.try_reserve(0) else {
         core.refused_early(signal);
-        return Err(grpc_response(
-            Code::Unavailable,
-            "data refused due to high memory usage",
-        ));
+        return Err(grpc_response(Code::Unavailable, super::OVER_BUDGET));
     };
     match compression::decompress(encoding, &buf, max, &mut out_reservation) {
         Ok(out) => {
-            reservation.shrink_to(0);
-            Ok(memory::accounted(out, out_reservation))
+            drop((buf, reservation));
+            Ok((out, out_reservation))
         }
         Err(DecompressError::TooLarge(_)) => Err(fail(
             Code::ResourceExhausted,
@@ -336,10 +359,7 @@ async fn read_message(
         )),
         Err(DecompressError::OverBudget) => {
             core.refused_early(signal);
-            Err(grpc_response(
-                Code::Unavailable,
-                "data refused due to high memory usage",
-            ))
+            Err(grpc_response(Code::Unavailable, super::OVER_BUDGET))
         }
         Err(e @ DecompressError::Corrupt(_)) => Err(fail(
             Code::Internal,

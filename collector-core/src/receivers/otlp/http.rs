@@ -14,9 +14,9 @@ use super::{OtlpHttpConfig, Outcome, ReceiverCore, status_proto};
 use crate::Signal;
 use crate::compression::{self, DecompressError, Encoding};
 use crate::config::net::{CorsConfig, HTTP_ENCODINGS};
-use crate::memory::{self, Reservation};
+use crate::memory::Reservation;
 use crate::otlp::Metadata;
-use crate::server::{self, ServeOptions, ServerHandle};
+use crate::server::{self, ConnMetrics, ServeOptions, ServerHandle};
 
 /// When `read_timeout` is not set, a body must still arrive within this (a slow client
 /// holds memory reserved for it).
@@ -43,6 +43,7 @@ struct Settings {
 pub(crate) fn start(
     cfg: &OtlpHttpConfig,
     core: Arc<ReceiverCore>,
+    registry: &crate::telemetry::Registry,
 ) -> Result<ServerHandle, crate::Error> {
     let tls = match &cfg.tls {
         Some(t) => Some(crate::tls::server_config(t, &[b"h2", b"http/1.1"])?),
@@ -88,19 +89,26 @@ pub(crate) fn start(
             })
             .collect(),
     });
-    let timeouts: Vec<Duration> = [cfg.read_header_timeout, cfg.idle_timeout]
-        .into_iter()
-        .filter(|d| d.as_nanos() > 0)
-        .map(|d| d.to_std())
-        .collect();
+    let header_timeout =
+        (cfg.read_header_timeout.as_nanos() > 0).then(|| cfg.read_header_timeout.to_std());
+    let idle_timeout = (cfg.idle_timeout.as_nanos() > 0).then(|| cfg.idle_timeout.to_std());
     let opts = ServeOptions {
         http2_only: false,
         // hyper applies the header timeout from the moment it waits for a request, so it
         // also closes idle keep-alive connections: the smaller of the two settings wins.
-        header_read_timeout: timeouts.into_iter().min(),
-        max_concurrent_streams: None,
+        header_read_timeout: [header_timeout, idle_timeout].into_iter().flatten().min(),
+        // HTTP/2 without TLS is served too (Go serves it only over TLS), capped as Go's
+        // net/http caps it.
+        max_concurrent_streams: server::HTTP_MAX_STREAMS,
         keepalive: None,
         tls,
+        max_connections: crate::config::net::max_connections(cfg.max_connections),
+        // A connection that never sends a request gets the header timeout (or a minute
+        // when that is off: an idle socket is never held forever).
+        first_request_timeout: header_timeout.unwrap_or(Duration::from_secs(60)),
+        idle_timeout,
+        budget: Some(core.budget.clone()),
+        metrics: ConnMetrics::new(registry, &[("receiver", &core.id), ("transport", "http")]),
     };
     let io = |e: std::io::Error| crate::Error::with_source(crate::ErrorKind::Io, e.to_string(), e);
     let listeners = server::bind(&cfg.endpoint).map_err(io)?;
@@ -112,7 +120,11 @@ pub(crate) fn start(
             let origin = (req.method() != Method::OPTIONS)
                 .then(|| req.headers().get(header::ORIGIN).cloned())
                 .flatten();
-            let mut resp = handle(req, &core, &settings).await;
+            let handled = async { handle(req, &core, &settings).await };
+            let mut resp = match core.panics.catch_future(core.id.clone(), handled).await {
+                Some(resp) => resp,
+                None => text(StatusCode::INTERNAL_SERVER_ERROR, "internal error\n"),
+            };
             decorate(&mut resp, &settings, origin.as_ref());
             resp
         }
@@ -350,7 +362,7 @@ async fn handle(
             StatusCode::SERVICE_UNAVAILABLE,
             json,
             CODE_UNAVAILABLE,
-            "data refused due to high memory usage",
+            super::OVER_BUDGET,
         );
     };
     let body = req.into_body();
@@ -359,7 +371,7 @@ async fn handle(
         read_body(body, length, s.max_body, reservation),
     )
     .await;
-    let (raw, mut reservation) = match read {
+    let (raw, reservation) = match read {
         Ok(Ok(r)) => r,
         Ok(Err(BodyError::TooLarge)) => {
             core.failed_early(signal);
@@ -371,7 +383,7 @@ async fn handle(
                 StatusCode::SERVICE_UNAVAILABLE,
                 json,
                 CODE_UNAVAILABLE,
-                "data refused due to high memory usage",
+                super::OVER_BUDGET,
             );
         }
         Ok(Err(BodyError::Io(e))) => {
@@ -393,8 +405,8 @@ async fn handle(
             );
         }
     };
-    let body = if encoding == Encoding::Identity {
-        memory::accounted(raw, reservation)
+    let (body, reservation) = if encoding == Encoding::Identity {
+        (raw, reservation)
     } else {
         let Some(mut out_reservation) = core.budget.try_reserve(0) else {
             core.refused_early(signal);
@@ -402,13 +414,13 @@ async fn handle(
                 StatusCode::SERVICE_UNAVAILABLE,
                 json,
                 CODE_UNAVAILABLE,
-                "data refused due to high memory usage",
+                super::OVER_BUDGET,
             );
         };
         match compression::decompress(encoding, &raw, s.max_body, &mut out_reservation) {
             Ok(out) => {
-                reservation.shrink_to(0);
-                memory::accounted(out, out_reservation)
+                drop((raw, reservation));
+                (out, out_reservation)
             }
             Err(DecompressError::TooLarge(_)) => {
                 core.failed_early(signal);
@@ -420,7 +432,7 @@ async fn handle(
                     StatusCode::SERVICE_UNAVAILABLE,
                     json,
                     CODE_UNAVAILABLE,
-                    "data refused due to high memory usage",
+                    super::OVER_BUDGET,
                 );
             }
             Err(e @ DecompressError::Corrupt(_)) => {
@@ -434,7 +446,10 @@ async fn handle(
             }
         }
     };
-    match core.receive(signal, body, json, metadata).await {
+    match core
+        .receive(signal, body, reservation, json, metadata)
+        .await
+    {
         Outcome::Accepted => success(json),
         Outcome::Invalid(m) => status(StatusCode::BAD_REQUEST, json, CODE_INVALID_ARGUMENT, &m),
         Outcome::Refused(m) => status(StatusCode::SERVICE_UNAVAILABLE, json, CODE_UNAVAILABLE, &m),
@@ -475,8 +490,13 @@ async fn read_body(
         if new_len > max {
             return Err(BodyError::TooLarge);
         }
-        if new_len > reservation.bytes() && !reservation.try_grow(new_len - reservation.bytes()) {
-            return Err(BodyError::OverBudget);
+        if new_len > buf.capacity() {
+            // Grow as a Vec would, but with the budget told first and never past `max`.
+            let cap = new_len.max(buf.capacity().saturating_mul(2)).min(max);
+            if cap > reservation.bytes() && !reservation.try_grow(cap - reservation.bytes()) {
+                return Err(BodyError::OverBudget);
+            }
+            buf.reserve_exact(cap - buf.len());
         }
         buf.extend_from_slice(&data);
     }

@@ -71,11 +71,11 @@ pub(crate) mod http;
 
 use std::sync::Arc;
 
-use bytes::Bytes;
-
 use crate::Signal;
-use crate::memory::Budget;
+use crate::memory::{Budget, Reservation};
+use crate::otlp::payload::DecodeError;
 use crate::otlp::{Metadata, Payload};
+use crate::pipeline::panics::Panics;
 use crate::pipeline::{Consumer, Refusal};
 use crate::telemetry::{Counter, Registry};
 
@@ -83,6 +83,9 @@ use crate::telemetry::{Counter, Registry};
 const BLOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 /// How long one wait lasts before the room is checked again.
 const BLOCK_POLL: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// The answer to a request the memory budget cannot take now (retryable).
+pub(crate) const OVER_BUDGET: &str = "data refused due to high memory usage";
 
 /// How a request ended, for the answer and the metrics.
 #[derive(Debug)]
@@ -147,6 +150,9 @@ pub(crate) struct ReceiverCore {
     consumers: [Option<Arc<dyn Consumer>>; 3],
     pub(crate) budget: Budget,
     metrics: [SignalMetrics; 3],
+    /// The receiver's id, for panics caught in its handlers.
+    pub(crate) id: String,
+    pub(crate) panics: Panics,
 }
 
 impl ReceiverCore {
@@ -156,11 +162,14 @@ impl ReceiverCore {
         consumers: [Option<Arc<dyn Consumer>>; 3],
         budget: Budget,
         registry: &Registry,
+        panics: Panics,
     ) -> ReceiverCore {
         ReceiverCore {
             consumers,
             budget,
             metrics: Signal::ALL.map(|s| SignalMetrics::new(registry, id, transport, s)),
+            id: id.to_owned(),
+            panics,
         }
     }
 
@@ -179,26 +188,36 @@ impl ReceiverCore {
         self.metrics[signal.index()].requests_failure.add(1);
     }
 
-    /// Validates `body` (accounted on the budget) and hands it to the pipelines; waits (up
-    /// to [`BLOCK_WAIT`]) while an exporter with `block_on_overflow` is full.
+    /// Validates `body` (accounted on the budget by `reservation`) and hands it to the
+    /// pipelines; waits (up to [`BLOCK_WAIT`]) while an exporter with `block_on_overflow`
+    /// is full.
     pub(crate) async fn receive(
         &self,
         signal: Signal,
-        body: Bytes,
+        body: Vec<u8>,
+        reservation: Reservation,
         json: bool,
         metadata: Option<Arc<Metadata>>,
     ) -> Outcome {
         let m = &self.metrics[signal.index()];
         let decoded = if json {
-            Payload::from_json_accounted(signal, &body, &self.budget)
+            // The JSON body stays reserved while it is transcoded; the protobuf it becomes
+            // is reserved on its own.
+            let out = Payload::from_json_accounted(signal, &body, &self.budget);
+            drop((body, reservation));
+            out.map_err(DecodeError::Invalid)
         } else {
-            Payload::decode(signal, body)
+            Payload::decode_received(signal, body, reservation)
         };
         let mut payload = match decoded {
             Ok(p) => p,
-            Err(e) => {
+            Err(DecodeError::Invalid(e)) => {
                 m.requests_failure.add(1);
                 return Outcome::Invalid(e.message().to_owned());
+            }
+            Err(DecodeError::OverBudget) => {
+                m.requests_refused.add(1);
+                return Outcome::Refused(OVER_BUDGET.to_owned());
             }
         };
         let items = payload.items();
@@ -242,7 +261,7 @@ impl ReceiverCore {
                 m.requests_refused.add(1);
                 Outcome::Refused("sending queue is full".to_owned())
             }
-            Err(Refusal::Permanent(msg)) => {
+            Err(Refusal::Permanent(msg) | Refusal::Dropped(msg)) => {
                 m.failed.add(items);
                 m.requests_failure.add(1);
                 Outcome::Failed(msg)
@@ -277,6 +296,7 @@ impl OtlpReceiver {
         consumers: [Option<Arc<dyn Consumer>>; 3],
         budget: &Budget,
         registry: &Registry,
+        panics: &Panics,
     ) -> Result<OtlpReceiver, crate::Error> {
         let mut servers = Vec::new();
         let fail = |endpoint: &str, e: crate::Error| {
@@ -295,8 +315,9 @@ impl OtlpReceiver {
                 consumers.clone(),
                 budget.clone(),
                 registry,
+                panics.clone(),
             ));
-            servers.push(grpc::start(g, core).map_err(|e| fail(&g.endpoint, e))?);
+            servers.push(grpc::start(g, core, registry).map_err(|e| fail(&g.endpoint, e))?);
         }
         if let Some(h) = &config.protocols.http {
             let core = Arc::new(ReceiverCore::new(
@@ -305,8 +326,9 @@ impl OtlpReceiver {
                 consumers,
                 budget.clone(),
                 registry,
+                panics.clone(),
             ));
-            servers.push(http::start(h, core).map_err(|e| fail(&h.endpoint, e))?);
+            servers.push(http::start(h, core, registry).map_err(|e| fail(&h.endpoint, e))?);
         }
         Ok(OtlpReceiver { servers })
     }

@@ -1,0 +1,262 @@
+//! Panics inside components: caught where a component runs, counted, remembered.
+//!
+//! A bug in one component must not take the collector down, nor stop the task it runs in:
+//! a receiver handler, a processor's `consume`, an exporter's sender, a timer. Each of those
+//! runs its component's code under [`Panics::catch`] (or [`Panics::catch_future`]); a
+//! panic is logged at error level with the component id, counted in
+//! `otelcol_component_panics_total{component}` (ours), and the payload the component held is
+//! dropped (counted by the caller, which knows it). The task then goes on with the next
+//! payload. Unwinding is the release profile's setting (`panic = "unwind"`, DESIGN §10).
+//!
+//! The health check reads [`Panics::failing`]: a component that panicked
+//! [`FAILING_PANICS`] times within [`FAILING_WINDOW`] makes it answer 503 until a whole
+//! window passes without a panic.
+
+use std::any::Any;
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+
+use crate::telemetry::{Counter, Registry};
+
+/// How many panics within [`FAILING_WINDOW`] make a component unhealthy.
+pub(crate) const FAILING_PANICS: usize = 5;
+
+/// The window [`FAILING_PANICS`] are counted in; a component is healthy again once a whole
+/// window has passed without a panic.
+pub(crate) const FAILING_WINDOW: Duration = Duration::from_secs(60);
+
+#[derive(Default)]
+struct Recent {
+    /// When the component last panicked, newest last, at most [`FAILING_PANICS`] kept.
+    times: VecDeque<Instant>,
+    /// Set when [`FAILING_PANICS`] fell within one window; cleared after a quiet window.
+    failing: bool,
+}
+
+#[derive(Default)]
+struct Inner {
+    recent: HashMap<String, Recent>,
+    counters: HashMap<String, Counter>,
+}
+
+/// The panics of one collector's components.
+#[derive(Clone)]
+pub(crate) struct Panics {
+    inner: Arc<Mutex<Inner>>,
+    registry: Option<Registry>,
+    window: Duration,
+}
+
+impl Default for Panics {
+    fn default() -> Self {
+        Panics {
+            inner: Arc::default(),
+            registry: None,
+            window: FAILING_WINDOW,
+        }
+    }
+}
+
+impl std::fmt::Debug for Panics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Panics").finish_non_exhaustive()
+    }
+}
+
+/// The message of a panic payload (`panic!` gives a `&str` or a `String`).
+fn message(payload: &(dyn Any + Send)) -> &str {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        s
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s
+    } else {
+        "(a panic without a message)"
+    }
+}
+
+impl Panics {
+    /// Panics counted in `registry`.
+    pub(crate) fn new(registry: &Registry) -> Panics {
+        Panics {
+            registry: Some(registry.clone()),
+            ..Panics::default()
+        }
+    }
+
+    /// Records a panic of `component` (logged, counted, remembered for the health check).
+    pub(crate) fn record(&self, component: &str, payload: &(dyn Any + Send)) {
+        tracing::error!(
+            component,
+            panic = message(payload),
+            "A component panicked; what it held is dropped and it goes on with the next data."
+        );
+        let now = Instant::now();
+        let mut inner = self.inner.lock();
+        let recent = inner.recent.entry(component.to_owned()).or_default();
+        recent.times.push_back(now);
+        while recent.times.len() > FAILING_PANICS {
+            recent.times.pop_front();
+        }
+        if recent.times.len() == FAILING_PANICS
+            && recent
+                .times
+                .front()
+                .is_some_and(|t| now.duration_since(*t) < self.window)
+        {
+            recent.failing = true;
+        }
+        let counter = match inner.counters.get(component) {
+            Some(c) => c.clone(),
+            None => {
+                let c = match &self.registry {
+                    Some(r) => r.counter(
+                        "otelcol_component_panics",
+                        "Panics caught inside a component (ours): the component dropped what it held and went on.",
+                        &[("component", component)],
+                    ),
+                    None => Counter::default(),
+                };
+                inner.counters.insert(component.to_owned(), c.clone());
+                c
+            }
+        };
+        counter.add(1);
+    }
+
+    /// A component that panicked [`FAILING_PANICS`] times within one [`FAILING_WINDOW`]
+    /// and has not since been quiet for a whole window, if any (the first by name, so the
+    /// answer is stable).
+    pub(crate) fn failing(&self) -> Option<String> {
+        let now = Instant::now();
+        let mut inner = self.inner.lock();
+        // A quiet window forgets a component's panics.
+        let window = self.window;
+        inner.recent.retain(|_, r| {
+            r.times
+                .back()
+                .is_some_and(|t| now.duration_since(*t) < window)
+        });
+        inner
+            .recent
+            .iter()
+            .filter(|(_, r)| r.failing)
+            .map(|(id, _)| id.clone())
+            .min()
+    }
+
+    /// Runs `f`, catching a panic: `None` when it panicked (recorded for `component`).
+    pub(crate) fn catch<T>(&self, component: &str, f: impl FnOnce() -> T) -> Option<T> {
+        match std::panic::catch_unwind(AssertUnwindSafe(f)) {
+            Ok(v) => Some(v),
+            Err(payload) => {
+                self.record(component, payload.as_ref());
+                None
+            }
+        }
+    }
+
+    /// `fut`, catching a panic in any of its polls: `None` when it panicked (recorded for
+    /// `component`). The future is dropped where it panicked, with what it held.
+    pub(crate) fn catch_future<F: Future>(
+        &self,
+        component: impl Into<String>,
+        fut: F,
+    ) -> CatchUnwind<F> {
+        CatchUnwind {
+            inner: Box::pin(fut),
+            panics: self.clone(),
+            component: component.into(),
+        }
+    }
+}
+
+/// A future whose panics are caught: see [`Panics::catch_future`].
+pub(crate) struct CatchUnwind<F> {
+    inner: Pin<Box<F>>,
+    panics: Panics,
+    component: String,
+}
+
+impl<F: Future> Future for CatchUnwind<F> {
+    type Output = Option<F::Output>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let inner = self.inner.as_mut();
+        match std::panic::catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
+            Ok(Poll::Ready(v)) => Poll::Ready(Some(v)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(payload) => {
+                self.panics.record(&self.component, payload.as_ref());
+                Poll::Ready(None)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn panics_are_caught_counted_and_remembered() {
+        let registry = Registry::default();
+        let panics = Panics::new(&registry);
+        assert_eq!(panics.catch("batch", || 7), Some(7));
+        for i in 0..FAILING_PANICS {
+            assert_eq!(panics.failing(), None, "after {i}");
+            let r: Option<()> = panics.catch("batch", || panic!("boom {i}"));
+            assert_eq!(r, None);
+        }
+        assert_eq!(panics.failing().as_deref(), Some("batch"));
+        let text = registry.render();
+        assert!(
+            text.contains("otelcol_component_panics_total{component=\"batch\"} 5"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_quiet_window_makes_a_component_healthy_again() {
+        let panics = Panics {
+            window: Duration::from_secs(1),
+            ..Panics::default()
+        };
+        for _ in 0..FAILING_PANICS {
+            let _: Option<()> = panics.catch("otlp", || panic!("boom"));
+        }
+        assert_eq!(panics.failing().as_deref(), Some("otlp"));
+        std::thread::sleep(Duration::from_millis(300));
+        // Fewer than five in the last window now, but not yet quiet for a whole one.
+        assert_eq!(panics.failing().as_deref(), Some("otlp"));
+        std::thread::sleep(Duration::from_millis(1000));
+        assert_eq!(panics.failing(), None);
+        // Panics spread wider than the window never make it fail.
+        for _ in 0..FAILING_PANICS {
+            let _: Option<()> = panics.catch("batch", || panic!("boom"));
+            std::thread::sleep(Duration::from_millis(300));
+        }
+        assert_eq!(panics.failing(), None);
+    }
+
+    #[tokio::test]
+    async fn a_panicking_future_ends_with_none() {
+        let panics = Panics::default();
+        let ok = panics.catch_future("otlp", async { 1 }).await;
+        assert_eq!(ok, Some(1));
+        let bad = panics
+            .catch_future("otlp", async {
+                tokio::task::yield_now().await;
+                panic!("in the second poll")
+            })
+            .await;
+        let _: Option<()> = bad;
+        assert_eq!(bad, None);
+    }
+}
