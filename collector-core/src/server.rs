@@ -52,11 +52,8 @@ pub(crate) fn bind(endpoint: &str) -> io::Result<Vec<StdListener>> {
     let addrs = addresses(endpoint)?;
     let mut out = Vec::new();
     for (i, addr) in addrs.iter().enumerate() {
-        match StdListener::bind(addr) {
-            Ok(l) => {
-                l.set_nonblocking(true)?;
-                out.push(l);
-            }
+        match listen(*addr) {
+            Ok(l) => out.push(l),
             // `localhost`'s second address (::1) may not exist here.
             Err(_) if i > 0 => {}
             Err(e) => {
@@ -68,6 +65,24 @@ pub(crate) fn bind(endpoint: &str) -> io::Result<Vec<StdListener>> {
         }
     }
     Ok(out)
+}
+
+/// The accept queue asked for: what Go's `net.Listen` asks (the kernel's `somaxconn`, to
+/// which larger values are clamped). std's 128 makes a burst of connections wait for SYN
+/// retransmissions, a second or more each.
+const BACKLOG: u32 = 4096;
+
+/// A non-blocking listener on `addr` with [`BACKLOG`].
+fn listen(addr: SocketAddr) -> io::Result<StdListener> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    // As std and Go do on Unix: a restarted collector can bind while connections of its
+    // predecessor linger in TIME_WAIT.
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(BACKLOG as i32)?;
+    socket.set_nonblocking(true)?;
+    Ok(socket.into())
 }
 
 /// HTTP serving options.

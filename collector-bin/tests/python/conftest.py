@@ -8,10 +8,57 @@ import subprocess
 import tempfile
 import time
 
+import threading
+from concurrent import futures
+
+import grpc
 import pytest
 import requests
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 
 BIN = os.environ.get("COLLECTOR_BIN", os.path.join(os.path.dirname(__file__), "../../../target/debug/collector"))
+
+
+class SpanSink(trace_service_pb2_grpc.TraceServiceServicer):
+    """An OTLP/gRPC trace backend on 127.0.0.1 (grpcio) that keeps the span ids it got and
+    answers UNAVAILABLE while `stalled` is set."""
+
+    def __init__(self, stalled=False):
+        self.stalled = threading.Event()
+        if stalled:
+            self.stalled.set()
+        self.lock = threading.Lock()
+        self.ids = set()
+        self.received = 0
+        self.server = grpc.server(
+            futures.ThreadPoolExecutor(max_workers=4), options=[("grpc.max_receive_message_length", 64 << 20)]
+        )
+        trace_service_pb2_grpc.add_TraceServiceServicer_to_server(self, self.server)
+        self.port = self.server.add_insecure_port("127.0.0.1:0")
+        self.server.start()
+
+    def Export(self, request, context):
+        if self.stalled.is_set():
+            context.abort(grpc.StatusCode.UNAVAILABLE, "backend stalled")
+        ids = [s.span_id for rs in request.resource_spans for ss in rs.scope_spans for s in ss.spans]
+        with self.lock:
+            self.ids.update(ids)
+            self.received += len(ids)
+        return trace_service_pb2.ExportTraceServiceResponse()
+
+    def wait_for(self, n, timeout=30):
+        """Waits until `n` spans arrived (or `timeout` passed); returns how many did."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            with self.lock:
+                if self.received >= n:
+                    return self.received
+            time.sleep(0.02)
+        with self.lock:
+            return self.received
+
+    def stop(self):
+        self.server.stop(0)
 
 
 def free_port():
@@ -23,7 +70,7 @@ def free_port():
 class Collector:
     """A running collector process with its ports and captured stderr."""
 
-    def __init__(self, yaml=None, args=()):
+    def __init__(self, yaml=None, args=(), health_path="/"):
         self.grpc = free_port()
         self.http = free_port()
         self.health = free_port()
@@ -47,7 +94,7 @@ class Collector:
         deadline = time.time() + 10
         while time.time() < deadline:
             try:
-                if requests.get(f"http://127.0.0.1:{self.health}/", timeout=0.5).status_code == 200:
+                if requests.get(f"http://127.0.0.1:{self.health}{health_path}", timeout=0.5).status_code == 200:
                     return
             except requests.RequestException:
                 pass
@@ -124,8 +171,8 @@ service:
 def collector():
     started = []
 
-    def start(yaml=BASIC, args=()):
-        c = Collector(yaml, args)
+    def start(yaml=BASIC, args=(), health_path="/"):
+        c = Collector(yaml, args, health_path)
         started.append(c)
         return c
 

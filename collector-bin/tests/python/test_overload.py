@@ -13,7 +13,6 @@ BENCHMARKS.md.
 import os
 import threading
 import time
-from concurrent import futures
 
 import grpc
 import requests
@@ -22,7 +21,7 @@ from opentelemetry.proto.common.v1 import common_pb2
 from opentelemetry.proto.resource.v1 import resource_pb2
 from opentelemetry.proto.trace.v1 import trace_pb2
 
-from conftest import free_port
+from conftest import SpanSink
 
 LIMIT_MIB = 40
 SPIKE_MIB = 16
@@ -73,26 +72,6 @@ service:
       processors: [memory_limiter, batch]
       exporters: [otlp]
 """ % (LIMIT_MIB, SPIKE_MIB)
-
-
-class Sink(trace_service_pb2_grpc.TraceServiceServicer):
-    """An OTLP/gRPC backend that answers UNAVAILABLE while stalled."""
-
-    def __init__(self):
-        self.stalled = threading.Event()
-        self.stalled.set()
-        self.lock = threading.Lock()
-        self.ids = set()
-        self.received = 0
-
-    def Export(self, request, context):
-        if self.stalled.is_set():
-            context.abort(grpc.StatusCode.UNAVAILABLE, "backend stalled")
-        ids = [s.span_id for rs in request.resource_spans for ss in rs.scope_spans for s in ss.spans]
-        with self.lock:
-            self.ids.update(ids)
-            self.received += len(ids)
-        return trace_service_pb2.ExportTraceServiceResponse()
 
 
 class Offered:
@@ -192,13 +171,9 @@ def sdk_sender(port, n_batches, offered, accepted, sdk_results):
 
 
 def test_overload_is_refused_then_everything_accepted_is_delivered(collector):
-    sink = Sink()
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4), options=[("grpc.max_receive_message_length", 64 << 20)])
-    trace_service_pb2_grpc.add_TraceServiceServicer_to_server(sink, server)
-    sink_port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
+    sink = SpanSink(stalled=True)
     try:
-        c = collector(CONFIG.replace("SINK", str(sink_port)))
+        c = collector(CONFIG.replace("SINK", str(sink.port)))
         offered = Offered()
         accepted = set()
         errors = []
@@ -295,7 +270,7 @@ def test_overload_is_refused_then_everything_accepted_is_delivered(collector):
         if os.environ.get("OVERLOAD_REPORT"):
             report(samples)
     finally:
-        server.stop(0)
+        sink.stop()
 
 
 def report(samples):

@@ -157,6 +157,8 @@ pub(crate) enum ComponentConfig {
     AwsS3(S3Config),
     File(FileConfig),
     HealthCheck(HealthCheckConfig),
+    #[cfg(test)]
+    TestPanic(crate::processors::test_panic::TestPanicConfig),
 }
 
 macro_rules! each_config {
@@ -176,6 +178,8 @@ macro_rules! each_config {
             ComponentConfig::AwsS3($c) => $e,
             ComponentConfig::File($c) => $e,
             ComponentConfig::HealthCheck($c) => $e,
+            #[cfg(test)]
+            ComponentConfig::TestPanic($c) => $e,
         }
     };
 }
@@ -225,6 +229,11 @@ component_type! {
     S3Config => AwsS3,
     FileConfig => File,
     HealthCheckConfig => HealthCheck,
+}
+
+#[cfg(test)]
+component_type! {
+    crate::processors::test_panic::TestPanicConfig => TestPanic,
 }
 
 fn decode<T: ComponentType>(node: &Node, path: Vec<Seg>) -> Result<ComponentConfig, Vec<DeError>> {
@@ -280,10 +289,23 @@ pub(crate) static FACTORIES: &[Factory] = &[
     factory!(Extension, "health_check", [], HealthCheckConfig, runtime = true),
 ];
 
+/// Components that exist only in this crate's tests.
+#[cfg(test)]
+static TEST_FACTORIES: &[Factory] = &[factory!(
+    Processor,
+    "test_panic",
+    [],
+    crate::processors::test_panic::TestPanicConfig,
+    runtime = true
+)];
+#[cfg(not(test))]
+static TEST_FACTORIES: &[Factory] = &[];
+
 /// The factory of `ty` for `kind` (by name or alias).
 pub(crate) fn factory(kind: Kind, ty: &str) -> Option<&'static Factory> {
     FACTORIES
         .iter()
+        .chain(TEST_FACTORIES)
         .find(|f| f.kind == kind && (f.name == ty || f.aliases.contains(&ty)))
 }
 

@@ -259,4 +259,116 @@ mod tests {
         let _: Option<()> = bad;
         assert_eq!(bad, None);
     }
+
+    /// An OTLP/HTTP request of one span whose resource has `service.name = name`.
+    fn request(name: &str) -> Vec<u8> {
+        use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+        use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+        use opentelemetry_proto::tonic::resource::v1::Resource;
+        use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+        use prost::Message as _;
+        ExportTraceServiceRequest {
+            resource_spans: vec![ResourceSpans {
+                resource: Some(Resource {
+                    attributes: vec![KeyValue {
+                        key: "service.name".into(),
+                        value: Some(AnyValue {
+                            value: Some(any_value::Value::StringValue(name.into())),
+                        }),
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                }),
+                scope_spans: vec![ScopeSpans {
+                    spans: vec![Span {
+                        trace_id: vec![1; 16],
+                        span_id: vec![2; 8],
+                        name: "op".into(),
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+        }
+        .encode_to_vec()
+    }
+
+    #[tokio::test]
+    async fn a_panicking_processor_is_counted_and_the_collector_keeps_serving() {
+        use http_body_util::{BodyExt, Full};
+        let cfg = crate::Config::from_yaml(
+            "receivers: {otlp: {protocols: {http: {endpoint: 127.0.0.1:0}}}}
+processors: {test_panic: {marker: boom}}
+exporters: {debug: {verbosity: basic}}
+extensions: {health_check: {endpoint: 127.0.0.1:0}}
+service:
+  extensions: [health_check]
+  telemetry: {metrics: {level: none}}
+  pipelines: {traces: {receivers: [otlp], processors: [test_panic], exporters: [debug]}}",
+        )
+        .unwrap();
+        let h = crate::Collector::new(cfg).start().await.unwrap();
+        let addr = |id: &str| {
+            h.listen_addrs()
+                .into_iter()
+                .find(|(i, _)| i == id)
+                .map(|(_, a)| a)
+                .unwrap()
+        };
+        let (otlp, health) = (addr("otlp"), addr("health_check"));
+        let client =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build_http::<Full<bytes::Bytes>>();
+        let send = |name: &str| {
+            let req = http::Request::post(format!("http://{otlp}/v1/traces"))
+                .header("content-type", "application/x-protobuf")
+                .body(Full::new(bytes::Bytes::from(request(name))))
+                .unwrap();
+            let client = client.clone();
+            async move { client.request(req).await.unwrap().status().as_u16() }
+        };
+        let get_health = || {
+            let client = client.clone();
+            async move {
+                let r = client
+                    .get(format!("http://{health}/").parse().unwrap())
+                    .await
+                    .unwrap();
+                let status = r.status().as_u16();
+                let body = r.into_body().collect().await.unwrap().to_bytes();
+                (status, String::from_utf8_lossy(&body).into_owned())
+            }
+        };
+        assert_eq!(send("fine").await, 200);
+        for i in 1..FAILING_PANICS {
+            assert_eq!(send("boom").await, 500, "panic {i}");
+            // The receiver still serves, and one component panicking now and then does
+            // not make the collector unhealthy.
+            assert_eq!(send("fine").await, 200);
+            assert_eq!(get_health().await.0, 200);
+        }
+        assert_eq!(send("boom").await, 500);
+        let (status, body) = get_health().await;
+        assert_eq!(status, 503, "{body}");
+        assert!(
+            body.contains("component test_panic panicked 5 times"),
+            "{body}"
+        );
+        // Still serving data.
+        assert_eq!(send("fine").await, 200);
+        let text = h.metrics_text();
+        assert!(
+            text.contains("otelcol_component_panics_total{component=\"test_panic\"} 5"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "otelcol_dropped_items_total{component=\"test_panic\",reason=\"panic\"} 5"
+            ),
+            "{text}"
+        );
+        let report = h.shutdown(std::time::Duration::from_secs(5)).await;
+        assert_eq!((report.delivered_items, report.dropped_items), (6, 5));
+    }
 }

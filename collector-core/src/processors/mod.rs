@@ -7,6 +7,8 @@ pub mod memory_limiter;
 pub mod redaction;
 pub mod resource;
 pub mod resourcedetection;
+#[cfg(test)]
+pub(crate) mod test_panic;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -155,6 +157,8 @@ impl<'a> ChainBuilder<'a> {
                     next,
                 ))
             }
+            #[cfg(test)]
+            ComponentConfig::TestPanic(t) => Arc::new(test_panic::TestPanic::new(t, next)),
             _ => {
                 return Err(Error::new(
                     ErrorKind::Config,
