@@ -2,7 +2,7 @@
 //! decoding every request with the `opentelemetry-proto` types (the reference: prost for
 //! protobuf, their serde support for OTLP/JSON; never the collector's own decoders),
 //! counting items, recording headers and answer times, and answering as scripted (errors,
-//! throttles, delays).
+//! throttles, delays, a gate that holds requests).
 
 #![allow(dead_code, clippy::unwrap_used)]
 
@@ -43,6 +43,17 @@ pub struct Recorded {
     pub headers: HeaderMap,
     pub at: Instant,
     pub accepted: bool,
+    /// gRPC only: the message prefix's compressed flag.
+    pub grpc_compressed: Option<bool>,
+}
+
+/// Holds requests while closed; open unless a test closes it.
+struct Gate(tokio::sync::watch::Sender<bool>);
+
+impl Default for Gate {
+    fn default() -> Gate {
+        Gate(tokio::sync::watch::channel(true).0)
+    }
 }
 
 #[derive(Default)]
@@ -52,8 +63,11 @@ pub struct State {
     /// Metric data points.
     pub points: AtomicU64,
     pub requests: Mutex<Vec<Recorded>>,
+    /// Requests whose body was read, counted before the gate and the delay.
+    pub arrived: AtomicU64,
     script: Mutex<VecDeque<Answer>>,
     delay: Mutex<Duration>,
+    gate: Gate,
 }
 
 pub struct Sink {
@@ -109,6 +123,21 @@ impl Sink {
 
     pub fn delay(&self, d: Duration) {
         *self.state.delay.lock() = d;
+    }
+
+    /// Holds every request (after reading its body) until `open_gate`: a backend that is
+    /// slow for exactly as long as the test wants, whatever the machine's load.
+    pub fn close_gate(&self) {
+        self.state.gate.0.send_replace(false);
+    }
+
+    pub fn open_gate(&self) {
+        self.state.gate.0.send_replace(true);
+    }
+
+    /// Requests that reached the sink, answered or still held.
+    pub fn arrived(&self) -> u64 {
+        self.state.arrived.load(Ordering::Relaxed)
     }
 
     pub fn spans(&self) -> u64 {
@@ -234,6 +263,9 @@ async fn handle(req: Request<Incoming>, st: &State) -> Response<futures_stream::
         .get("content-type")
         .is_some_and(|v| v.as_bytes().starts_with(b"application/grpc"));
     let body = req.into_body().collect().await.unwrap().to_bytes();
+    st.arrived.fetch_add(1, Ordering::Relaxed);
+    let mut gate = st.gate.0.subscribe();
+    let _ = gate.wait_for(|open| *open).await;
     let delay = *st.delay.lock();
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
@@ -245,6 +277,7 @@ async fn handle(req: Request<Incoming>, st: &State) -> Response<futures_stream::
         headers: headers.clone(),
         at: Instant::now(),
         accepted,
+        grpc_compressed: grpc.then(|| body[0] == 1),
     });
     if grpc {
         let enc = headers
