@@ -122,6 +122,9 @@ fn validate_prints_every_error_and_exits_1() {
         .unwrap();
     assert_eq!(o.status.code(), Some(1));
     let (_, err) = text(&o);
+    // Go's messages (open-telemetry/opentelemetry-collector v0.138.0): time.ParseDuration
+    // (Go standard library, src/time/format.go); internal/memorylimiter/config.go:14;
+    // otelcol/config.go:101; service/pipelines/config.go:19.
     for want in [
         "processors::batch::timeout: time: unknown unit \"x\"",
         "processors::memory_limiter::check_interval: 'check_interval' must be greater than zero",
