@@ -2,7 +2,9 @@
 //! quota (for the number of worker threads), v2 or v1, walking up from the process's cgroup
 //! to the root because a Fargate task's limit may sit on a parent cgroup.
 //!
-//! `OTELCOL_CGROUP_ROOT` (tests only) stands in for `/sys/fs/cgroup`; the process's cgroup
+//! `OTELCOL_CGROUP_ROOT` stands in for `/sys/fs/cgroup` when the crate is built with the
+//! `test-cgroup-root` feature (only `collector-bin`'s dev-dependency turns it on, so a
+//! `cargo test` build reads it and a `cargo build` binary ignores it); the process's cgroup
 //! path still comes from `/proc/self/cgroup`.
 
 use std::path::{Path, PathBuf};
@@ -12,8 +14,14 @@ const V1_UNLIMITED: u64 = 9_223_372_036_854_771_712;
 
 /// Where cgroups are mounted.
 fn root() -> PathBuf {
-    std::env::var_os("OTELCOL_CGROUP_ROOT")
-        .map(PathBuf::from)
+    // A test hook: a production binary must not let its environment point it at another
+    // tree, so the variable is read only in builds that ask for it.
+    let fake = if cfg!(feature = "test-cgroup-root") {
+        std::env::var_os("OTELCOL_CGROUP_ROOT")
+    } else {
+        None
+    };
+    fake.map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("/sys/fs/cgroup"))
 }
 

@@ -9,6 +9,12 @@
 //!
 //! Before 1.0 every public item may change. The wire layer in [`otlp`] is public so that
 //! benchmarks, fuzz targets and embedders can use it; it is documented but unstable.
+//!
+//! # Features
+//!
+//! - `test-cgroup-root` (off by default; a test hook, not for production builds): the
+//!   cgroup limits are read under the directory named by `OTELCOL_CGROUP_ROOT` instead of
+//!   `/sys/fs/cgroup`. Without the feature the variable is ignored.
 
 #![deny(missing_docs)]
 

@@ -1,4 +1,9 @@
 //! Loading configuration: sources, merging, expansion, validation messages.
+//!
+//! Where an expected message is the Go collector's, the test names the Go source it
+//! follows: open-telemetry/opentelemetry-collector at tag v0.138.0 (line numbers of that
+//! tag), or -contrib (file and function), or the Go standard library. The
+//! `source:line: key::path: ` prefix is ours; the text after it is Go's.
 
 #![allow(clippy::unwrap_used)] // test helpers: a panic is a failing test
 
@@ -121,6 +126,9 @@ fn unset_seed_variables_are_warnings_then_validation_errors() {
         .load()
         .unwrap_err();
     let msg = err.message();
+    // Go: exporter/otlpexporter/config.go:41 (Config.Validate); contrib:
+    // internal/coreinternal/attraction/attraction.go, NewAttrProc (INSERT/UPDATE/UPSERT
+    // without a value source); contrib: exporter/awss3exporter/config.go, Config.Validate.
     assert!(
         msg.contains("seed-sidecar.yaml:36: exporters::otlp/signoz::endpoint: requires a non-empty \"endpoint\""),
         "{msg}"
@@ -168,6 +176,8 @@ fn wrong_type_names_path_source_and_line() {
 
 #[test]
 fn bad_duration_names_path_source_and_line() {
+    // Go: time.ParseDuration's errors (src/time/format.go, Go standard library), which
+    // the Go collector reports for a duration field.
     for (value, want) in [
         ("10x", "time: unknown unit \"x\" in duration \"10x\""),
         ("\"10\"", "time: missing unit in duration \"10\""),
@@ -192,6 +202,8 @@ fn bad_duration_names_path_source_and_line() {
 
 #[test]
 fn component_validation_uses_go_messages() {
+    // Go: internal/memorylimiter/config.go:14 (errCheckIntervalOutOfRange) and 17
+    // (errSpikeLimitOutOfRange); processor/batchprocessor/config.go:56 (Config.Validate).
     let msg = errors_of(&format!(
         "{MINIMAL}processors:\n  memory_limiter:\n    limit_mib: 100\n    spike_limit_mib: 200\n  batch:\n    send_batch_size: 10\n    send_batch_max_size: 5\n"
     ));
@@ -226,6 +238,9 @@ service:
       receivers: [otlp]
 ",
     );
+    // Go: otelcol/config.go:85 (extension), 101 (receiver), 108 (processor), 121
+    // (exporter), in Config.Validate; service/pipelines/config.go:19
+    // (errMissingServicePipelineExporters).
     for want in [
         "cfg.yaml:10: service::extensions: references extension \"zpages\" which is not configured",
         "cfg.yaml:13: service::pipelines::traces: references receiver \"kafka\" which is not configured",
@@ -263,6 +278,9 @@ service:
       exporters: [debug]
 ",
     );
+    // Go: otelcol/internal/configunmarshaler/configs.go:69 (errorUnknownType, the logging
+    // exporter) and service/pipelines/config.go:85 (a processor listed twice); the "not
+    // supported by this collector" messages are ours.
     for want in [
         "cfg.yaml:6: processors::tail_sampling: processor type \"tail_sampling\" is not supported by this collector",
         "exporters::logging: the logging exporter has been deprecated, use the debug exporter instead",
@@ -335,6 +353,10 @@ service:
     );
     let lines: Vec<&str> = msg.lines().collect();
     assert!(lines.len() >= 4, "{msg}");
+    // Go: receiver/otlpreceiver/config.go:74, exporter/otlpexporter/config.go:41,
+    // config/configretry/backoff.go:55. The verbosity message is ours (Go's
+    // configtelemetry.Level says `unknown metrics level "loud"`,
+    // config/configtelemetry/configtelemetry.go:72).
     for want in [
         "receivers::otlp: must specify at least one protocol when using the OTLP receiver",
         "exporters::otlp::endpoint: requires a non-empty \"endpoint\"",

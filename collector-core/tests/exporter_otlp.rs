@@ -8,7 +8,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use support::sink::{Answer, Sink, tls_files};
+use support::sink::{Answer, Recorded, Sink, tls_files};
 use support::*;
 
 const PROTO: &str = "application/x-protobuf";
@@ -67,33 +67,48 @@ async fn grpc_and_http_with_every_compression_and_headers() {
     wait(|| sink.spans() == 9 * 50).await;
     {
         let reqs = sink.state.requests.lock();
+        assert_eq!(reqs.len(), 9 * 5);
+        let header =
+            |r: &Recorded, k: &str| r.headers.get(k).map(|v| v.to_str().unwrap().to_owned());
+        // Each (exporter, compression) pair is told apart by its path and its key; every
+        // one of its five requests carries the encoding it was configured with (and, for
+        // gRPC, the message prefix's compressed flag agrees). The sink decompressed each
+        // body by that encoding and decoded it with prost to count the spans above.
         for c in ["none", "gzip", "zstd", "snappy"] {
-            let with = reqs
-                .iter()
-                .filter(|r| {
-                    r.headers
-                        .get("x-api-key")
-                        .is_some_and(|v| v == &*format!("secret-{c}"))
-                })
-                .count();
-            assert_eq!(with, 10, "{c}");
+            let key = format!("secret-{c}");
+            let want = (c != "none").then(|| c.to_owned());
+            for grpc in [true, false] {
+                let of: Vec<&Recorded> = reqs
+                    .iter()
+                    .filter(|r| header(r, "x-api-key").as_deref() == Some(key.as_str()))
+                    .filter(|r| (r.path == TRACES_PATH) == grpc)
+                    .collect();
+                let pair = format!("{} {c}", if grpc { "otlp" } else { "otlphttp" });
+                assert_eq!(of.len(), 5, "{pair}");
+                for r in of {
+                    if grpc {
+                        assert_eq!(header(r, "grpc-encoding"), want, "{pair}");
+                        assert_eq!(r.grpc_compressed, Some(want.is_some()), "{pair}");
+                        assert_eq!(header(r, "content-type").unwrap(), "application/grpc");
+                    } else {
+                        assert_eq!(r.path, "/v1/traces", "{pair}");
+                        assert_eq!(header(r, "content-encoding"), want, "{pair}");
+                        assert_eq!(header(r, "content-type").unwrap(), PROTO, "{pair}");
+                    }
+                }
+            }
         }
-        let grpc_gzip = reqs
+        // otlphttp/json: JSON, with otlphttp's default compression (gzip).
+        let json: Vec<&Recorded> = reqs
             .iter()
-            .filter(|r| r.headers.get("grpc-encoding").is_some_and(|v| v == "gzip"))
-            .count();
-        assert_eq!(grpc_gzip, 5);
-        assert!(reqs.iter().any(|r| {
-            r.path == "/v1/traces"
-                && r.headers
-                    .get("content-encoding")
-                    .is_some_and(|v| v == "zstd")
-        }));
-        assert!(reqs.iter().any(|r| {
-            r.headers
-                .get("content-type")
-                .is_some_and(|v| v == "application/json")
-        }));
+            .filter(|r| !r.headers.contains_key("x-api-key"))
+            .collect();
+        assert_eq!(json.len(), 5);
+        for r in json {
+            assert_eq!(r.path, "/v1/traces");
+            assert_eq!(header(r, "content-type").unwrap(), "application/json");
+            assert_eq!(header(r, "content-encoding").as_deref(), Some("gzip"));
+        }
     }
     h.shutdown(Duration::from_secs(5)).await;
     sink.stop();
@@ -190,7 +205,6 @@ async fn throttles_are_honoured() {
         "  otlphttp:\n    endpoint: http://{a}\n    retry_on_failure:\n      initial_interval: 10ms\n  otlp:\n    endpoint: {a}\n    tls:\n      insecure: true\n    retry_on_failure:\n      initial_interval: 10ms\n"
     );
     let h = pipeline(&exporters, "otlphttp, otlp").await;
-    let t0 = Instant::now();
     assert_eq!(send(&h, 1, 3).await, 1);
     wait(|| sink.spans() == 6).await;
     {
@@ -213,7 +227,8 @@ async fn throttles_are_honoured() {
                 times[1] - times[0]
             );
         }
-        assert!(t0.elapsed() < Duration::from_secs(5));
+        // No upper bound: how late the retry comes on a loaded machine is not the
+        // exporter's doing; `wait` above gives up after 5 s.
     }
     h.shutdown(Duration::from_secs(5)).await;
     sink.stop();
@@ -269,23 +284,38 @@ async fn partial_success_is_counted_not_retried() {
 #[tokio::test]
 async fn a_slow_backend_fills_the_queue_then_the_sender_is_refused() {
     let sink = Sink::start(None).await;
-    sink.delay(Duration::from_millis(300));
+    // The backend holds every request until the test lets go: slow for exactly as long
+    // as needed, whatever the machine's load.
+    sink.close_gate();
     let exporters = format!(
         "  otlp:\n    endpoint: {}\n    tls:\n      insecure: true\n    sending_queue:\n      queue_size: 2\n      num_consumers: 1\n",
         sink.addr
     );
     let h = pipeline(&exporters, "otlp").await;
-    // One in flight, two queued; the rest are refused with 503 (retryable) and nothing is
-    // silently dropped.
-    let ok = send(&h, 10, 1).await;
-    assert!((2..=4).contains(&ok), "accepted {ok}");
+    let status = || async {
+        http(post(http_addr(&h), "/v1/traces", PROTO, None, traces(1, 1)))
+            .await
+            .status
+    };
+    // The first request is taken off the queue and held in flight at the backend...
+    assert_eq!(status().await, 200);
+    wait(|| sink.arrived() == 1).await;
+    // ...so the queue takes the next two and refuses the rest with 503 (retryable):
+    // nothing is silently dropped.
+    let mut answers = Vec::new();
+    for _ in 0..9 {
+        answers.push(status().await);
+    }
+    assert_eq!(answers, [200, 200, 503, 503, 503, 503, 503, 503, 503]);
     assert_eq!(
         metric(&h, "otelcol_exporter_enqueue_failed_spans_total", ""),
-        (10 - ok) as f64
+        7.0
     );
-    wait(|| sink.spans() == ok as u64).await;
+    sink.open_gate();
+    wait(|| sink.spans() == 3).await;
     let report = h.shutdown(Duration::from_secs(5)).await;
-    assert_eq!(report.dropped_items, 0);
+    assert_eq!((report.delivered_items, report.dropped_items), (3, 0));
+    assert_eq!(sink.requests(), 3);
     sink.stop();
 }
 
@@ -321,7 +351,7 @@ async fn one_exporter_down_does_not_stop_the_other() {
 #[tokio::test]
 async fn shutdown_gives_queued_data_one_attempt_within_the_deadline() {
     let sink = Sink::start(None).await;
-    sink.delay(Duration::from_millis(100));
+    sink.delay(Duration::from_millis(200));
     let exporters = format!(
         "  otlp:\n    endpoint: {}\n    tls:\n      insecure: true\n    sending_queue:\n      num_consumers: 1\n",
         sink.addr
@@ -330,10 +360,21 @@ async fn shutdown_gives_queued_data_one_attempt_within_the_deadline() {
     assert_eq!(send(&h, 30, 1).await, 30);
     let t0 = Instant::now();
     let report = h.shutdown(Duration::from_millis(1000)).await;
-    assert!(t0.elapsed() < Duration::from_millis(1500));
+    // Draining all 30 at the backend's pace would take 6 s: a shutdown that ends well
+    // before that stopped at its deadline. The bound is wide because a loaded machine
+    // may take a while past the deadline to wind down; `dropped_items > 0` is the exact
+    // check that the deadline cut the drain short.
+    assert!(t0.elapsed() < Duration::from_secs(4), "{:?}", t0.elapsed());
     assert_eq!(report.delivered_items + report.dropped_items, 30);
     assert!(report.dropped_items > 0, "the deadline cut the queue short");
-    assert_eq!(sink.spans(), report.delivered_items);
+    // The one request in flight at the deadline is counted dropped even if the backend
+    // had already counted it.
+    let got = sink.spans();
+    assert!(
+        (report.delivered_items..=report.delivered_items + 1).contains(&got),
+        "backend {got}, delivered {}",
+        report.delivered_items
+    );
     sink.stop();
 }
 

@@ -12,9 +12,21 @@ use support::*;
 const PROTO: &str = "application/x-protobuf";
 const JSON: &str = "application/json";
 
+/// Waits until the debug exporter has sent `spans` spans, then says whether it sent exactly
+/// that many: a duplicate delivery shows as more. (Tests also check the shutdown report,
+/// which counts whatever arrives after this returns.)
 async fn delivered(h: &collector_core::CollectorHandle, spans: f64) -> bool {
-    eventually(|| metric(h, "otelcol_exporter_sent_spans_total", "exporter=\"debug\"") >= spans)
-        .await
+    let sent = || metric(h, "otelcol_exporter_sent_spans_total", "exporter=\"debug\"");
+    eventually(|| sent() >= spans).await && sent() == spans
+}
+
+/// Shuts `h` down and asserts what it delivered and dropped, all told.
+async fn shutdown_with(h: &collector_core::CollectorHandle, delivered: u64) {
+    let report = h.shutdown(Duration::from_secs(5)).await;
+    assert_eq!(
+        (report.delivered_items, report.dropped_items),
+        (delivered, 0)
+    );
 }
 
 #[tokio::test]
@@ -52,7 +64,7 @@ async fn http_protobuf_with_every_encoding() {
         ),
         (10 * n) as f64
     );
-    h.shutdown(Duration::from_secs(5)).await;
+    shutdown_with(&h, 10 * n as u64).await;
 }
 
 #[tokio::test]
@@ -316,7 +328,8 @@ async fn grpc_every_encoding_and_error() {
         "{}",
         h.memory_in_use()
     );
-    h.shutdown(Duration::from_secs(5)).await;
+    // The refused requests delivered nothing.
+    shutdown_with(&h, 24).await;
 }
 
 #[tokio::test]
@@ -331,24 +344,41 @@ async fn bad_inputs_do_not_disturb_a_good_client() {
     });
     let bad = tokio::spawn(async move {
         for i in 0..50u8 {
+            // One of the first five bytes flipped: the resource_spans length, the
+            // scope_spans tag or its length; every variant is malformed.
             let mut b = traces(1, 10);
             b[1 + (i as usize % 5)] ^= 0x55;
-            let _ = grpc(g, TRACES_PATH, None, false, &b).await;
-            let _ = http(post(ha, "/v1/traces", "text/plain", None, b.clone())).await;
-            let _ = http(post(ha, "/v1/traces", PROTO, Some("gzip"), b)).await;
+            let r = grpc(g, TRACES_PATH, None, false, &b).await;
+            assert_eq!(r.status, 3, "byte {}: {}", 1 + i % 5, r.message);
+            let r = http(post(ha, "/v1/traces", "text/plain", None, b.clone())).await;
+            assert_eq!(r.status, 415);
+            let r = http(post(ha, "/v1/traces", PROTO, Some("gzip"), b)).await;
+            assert_eq!(r.status, 400, "{:?}", r.body);
         }
     });
     good.await.unwrap();
     bad.await.unwrap();
     assert!(h.is_ready());
-    assert!(
+    // Exactly the good client's 500 spans: nothing of the bad requests got in, and
+    // nothing was counted or delivered twice.
+    assert_eq!(
         metric(
             &h,
             "otelcol_receiver_accepted_spans_total",
             "transport=\"grpc\""
-        ) >= 500.0
+        ),
+        500.0
     );
-    h.shutdown(Duration::from_secs(5)).await;
+    assert_eq!(
+        metric(
+            &h,
+            "otelcol_receiver_accepted_spans_total",
+            "transport=\"http\""
+        ),
+        0.0
+    );
+    assert!(delivered(&h, 500.0).await);
+    shutdown_with(&h, 500).await;
 }
 
 #[tokio::test]
@@ -370,14 +400,17 @@ async fn shutdown_delivers_what_was_accepted() {
 async fn metrics_count_exactly_what_was_sent() {
     let h = start("", None).await;
     for _ in 0..3 {
-        grpc(grpc_addr(&h), TRACES_PATH, None, false, &traces(2, 3)).await;
-        http(post(http_addr(&h), "/v1/traces", PROTO, None, traces(1, 5))).await;
+        let r = grpc(grpc_addr(&h), TRACES_PATH, None, false, &traces(2, 3)).await;
+        assert_eq!(r.status, 0, "{}", r.message);
+        let r = http(post(http_addr(&h), "/v1/traces", PROTO, None, traces(1, 5))).await;
+        assert_eq!(r.status, 200);
     }
     let logs = std::fs::read(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/otlp-examples/logs.json"),
     )
     .unwrap();
-    http(post(http_addr(&h), "/v1/logs", JSON, None, logs)).await;
+    let r = http(post(http_addr(&h), "/v1/logs", JSON, None, logs)).await;
+    assert_eq!(r.status, 200);
     assert_eq!(
         metric(
             &h,
@@ -407,5 +440,6 @@ async fn metrics_count_exactly_what_was_sent() {
         ),
         3.0
     );
-    h.shutdown(Duration::from_secs(5)).await;
+    // 33 spans and the example's one log record.
+    shutdown_with(&h, 34).await;
 }

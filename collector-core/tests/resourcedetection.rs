@@ -70,9 +70,10 @@ struct Seen {
 type Route = fn(&Seen) -> (StatusCode, String);
 
 /// A metadata server on 127.0.0.1:`port` answering by `route` after `delay`, recording
-/// every request.
+/// every request. While its gate is closed it records requests and holds their answers.
 struct MetadataServer {
     seen: Arc<Mutex<Vec<Seen>>>,
+    gate: tokio::sync::watch::Sender<bool>,
 }
 
 impl MetadataServer {
@@ -80,15 +81,19 @@ impl MetadataServer {
         let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
         let seen = Arc::new(Mutex::new(Vec::new()));
         let log = seen.clone();
+        let gate = tokio::sync::watch::channel(true).0;
+        let gate_rx = gate.clone();
         tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
                     continue;
                 };
                 let log = log.clone();
+                let gate_rx = gate_rx.clone();
                 tokio::spawn(async move {
                     let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
                         let log = log.clone();
+                        let mut gate = gate_rx.subscribe();
                         async move {
                             let header = |k: &str| {
                                 req.headers()
@@ -103,6 +108,7 @@ impl MetadataServer {
                                 ttl: header("x-aws-ec2-metadata-token-ttl-seconds"),
                             };
                             log.lock().push(s.clone());
+                            let _ = gate.wait_for(|open| *open).await;
                             tokio::time::sleep(delay).await;
                             let (status, body) = route(&s);
                             Ok::<_, Infallible>(
@@ -119,11 +125,20 @@ impl MetadataServer {
                 });
             }
         });
-        MetadataServer { seen }
+        MetadataServer { seen, gate }
     }
 
     fn seen(&self) -> Vec<Seen> {
         self.seen.lock().clone()
+    }
+
+    /// Holds every answer until `open`.
+    fn close(&self) {
+        self.gate.send_replace(false);
+    }
+
+    fn open(&self) {
+        self.gate.send_replace(true);
     }
 }
 
@@ -582,20 +597,20 @@ fn unreachable_ecs_and_slow_imds_end_within_the_timeout() {
             ("OTEL_RESOURCE_ATTRIBUTES", "team=core"),
         ],
         || async {
-            // Answers only after the detection timeout.
-            let imds = MetadataServer::start(IMDS_PORT, Duration::from_secs(5), imds_v2).await;
+            // Answers only long after the detection timeout.
+            let imds = MetadataServer::start(IMDS_PORT, Duration::from_secs(60), imds_v2).await;
             let backend = Backend::start().await;
             let started = Instant::now();
             let h = collector("    detectors: [env, ecs, ec2]\n    timeout: 1s", &backend).await;
             assert!(!h.is_ready());
-            tokio::time::timeout(Duration::from_secs(3), h.ready())
+            // Waiting for the slow server would take a minute: ready well before that means
+            // the timeout ended detection. The bound is loose for a loaded machine; the
+            // lower bound is the exact part (the timeout was waited for, not skipped).
+            tokio::time::timeout(Duration::from_secs(20), h.ready())
                 .await
                 .unwrap();
             let took = started.elapsed();
-            assert!(
-                took >= Duration::from_millis(900) && took < Duration::from_millis(2000),
-                "{took:?}"
-            );
+            assert!(took >= Duration::from_millis(900), "{took:?}");
             assert_eq!(health(&h).await, 200);
             assert_eq!(send(&h).await, 200);
             let r = &backend.resources().await[0];
@@ -617,13 +632,13 @@ fn unreachable_imds_is_skipped_quickly() {
         &[("AWS_EC2_METADATA_SERVICE_ENDPOINT", CLOSED)],
         || async {
             let backend = Backend::start().await;
-            let started = Instant::now();
-            let h = collector("    detectors: [ec2]\n    timeout: 5s", &backend).await;
-            // Three refused attempts (100 ms, 200 ms apart), not the whole timeout.
-            tokio::time::timeout(Duration::from_secs(2), h.ready())
+            // Three refused attempts (100 ms, 200 ms apart), not the whole timeout: with a
+            // timeout of a minute, ready within 20 s (loose, for a loaded machine) tells
+            // the two apart.
+            let h = collector("    detectors: [ec2]\n    timeout: 60s", &backend).await;
+            tokio::time::timeout(Duration::from_secs(20), h.ready())
                 .await
                 .unwrap();
-            assert!(started.elapsed() < Duration::from_secs(2));
             assert_eq!(send(&h).await, 200);
             let r = &backend.resources().await[0];
             assert_eq!(r.get("host.name").map(String::as_str), Some("from-sdk"));
@@ -641,29 +656,34 @@ fn request_during_detection_is_held_then_delivered() {
         "request_during_detection_is_held_then_delivered",
         &[("ECS_CONTAINER_METADATA_URI_V4", ECS_URI)],
         || async {
-            // Each answer takes 400 ms: detection (task, then container) takes ~800 ms.
-            let _ecs =
+            // Detection waits at the server's gate until the request below is held; then
+            // each answer takes 400 ms (task, then container: ~800 ms).
+            let ecs =
                 MetadataServer::start(ECS_PORT, Duration::from_millis(400), fargate_ecs).await;
+            ecs.close();
             let backend = Backend::start().await;
-            let started = Instant::now();
-            let h = collector("    detectors: [ecs]\n    timeout: 3s", &backend).await;
+            let h = collector("    detectors: [ecs]\n    timeout: 30s", &backend).await;
             assert!(!h.is_ready());
             assert_eq!(health(&h).await, 503);
             let sender = {
                 let h = h.clone();
                 tokio::spawn(async move { send(&h).await })
             };
-            tokio::time::sleep(Duration::from_millis(300)).await;
-            // Held: not answered, not exported, still accounted on the memory budget.
+            // Received: its bytes are reserved on the memory budget.
+            assert!(support::eventually(|| h.memory_in_use() > 0).await);
+            // Held: not answered, not exported, still accounted (detection cannot have
+            // ended: the server answers nothing while its gate is closed).
             assert!(!sender.is_finished());
             assert!(backend.got.lock().is_empty());
             assert!(h.memory_in_use() > 0);
             assert!(!h.is_ready());
+            let opened = Instant::now();
+            ecs.open();
             h.ready().await;
             assert!(
-                started.elapsed() >= Duration::from_millis(750),
-                "{:?}",
-                started.elapsed()
+                opened.elapsed() >= Duration::from_millis(750),
+                "ready before both answers: {:?}",
+                opened.elapsed()
             );
             assert_eq!(health(&h).await, 200);
             assert_eq!(

@@ -350,6 +350,8 @@ mod tests {
 
     #[test]
     fn id_grammar() {
+        // Go: open-telemetry/opentelemetry-collector v0.138.0, component/identifiable.go:54
+        // and 140 (empty), 57 (type), 138 and 147 (the parts around /), 177 (name).
         let id = ComponentId::parse("otlp/signoz").unwrap();
         assert_eq!((id.ty(), id.name()), ("otlp", Some("signoz")));
         assert_eq!(id.to_string(), "otlp/signoz");

@@ -217,6 +217,8 @@ mod tests {
 
     #[test]
     fn parses_go_syntax() {
+        // Go: time.ParseDuration (src/time/format.go, Go standard library), grammar and
+        // error texts.
         for (s, ns) in [
             ("10s", 10_000_000_000i64),
             ("500ms", 500_000_000),

@@ -1036,6 +1036,12 @@ mod tests {
 
     use super::*;
 
+    // The `basic`, `normal` and `detailed` fixtures below claim the Go collector's exact
+    // text. Each test names the Go source it follows: open-telemetry/opentelemetry-collector
+    // at tag v0.138.0, paths relative to the repository root, line numbers of that tag
+    // (`debugexporter` is exporter/debugexporter, `pcommon` is pdata/pcommon). `tree` is
+    // ours and has no Go counterpart.
+
     /// 2025-10-31 15:42:33.123 UTC.
     const T0: u64 = 1_761_925_353_123_000_000;
     const MS: u64 = 1_000_000;
@@ -1249,6 +1255,9 @@ mod tests {
 
     #[test]
     fn summary_per_signal() {
+        // Go: debugexporter/exporter.go:56-58 (pushTraces), 72-75 (pushMetrics), 89-91
+        // (pushLogs): `logger.Info("Traces", zap.Int("resource spans", ..), zap.Int("spans",
+        // ..))` and so on, the fields as zap's console encoder writes them.
         let t = traces(vec![
             spans_of(
                 "a",
@@ -1278,6 +1287,12 @@ mod tests {
 
     #[test]
     fn detailed_span_with_every_value_type() {
+        // Go: debugexporter/internal/otlptext/traces.go:18-60 (MarshalTraces), and in
+        // databuffer.go: logAttr 28-30 (`"    %-15s: %s"`), logAttributes 32-49 (the `->`
+        // indent rule), logInstrumentationScope 105-111, logEvents 281-295, logLinks
+        // 297-313, valueToString 459-461 (`Type(AsString)`). Values: pcommon/value.go:389-420
+        // (Value.AsString: json.Marshal for maps and slices, base64 for bytes) and 424-451
+        // (float64AsString); times: pcommon/timestamp.go:27-29 (Timestamp.String).
         let attrs = vec![
             kv("http.method", text("POST")),
             kv("http.status_code", V::IntValue(201)),
@@ -1416,6 +1431,11 @@ SpanLink #0
 
     #[test]
     fn normal_traces() {
+        // Go: debugexporter/internal/normal/traces.go:24-58 (MarshalTraces: name, trace id,
+        // span id, attributes); normal/common.go:14-20 (writeAttributes, `k=AsString`),
+        // 23-29 (writeAttributesString), 31-36 (writeResourceDetails), 38-55
+        // (writeScopeDetails, `name@version [schema]`). Go prints the resource's index on
+        // scope lines (traces.go:34 passes `i`); ours prints the scope's.
         let p = traces(vec![ResourceSpans {
             resource: service("my-api"),
             scope_spans: vec![ScopeSpans {
@@ -1444,6 +1464,10 @@ SpanLink #0
 
     #[test]
     fn logs_normal_and_detailed() {
+        // Go: normal: debugexporter/internal/normal/logs.go:24-47 (MarshalLogs; line 40
+        // joins body and attributes with "%s %s"); detailed: internal/otlptext/logs.go:18-55
+        // (MarshalLogs, with `SeverityNumber: %s(%d)` at line 41 and EventName only when
+        // set, 42-44).
         let p = log_payload();
         // Go joins body and attributes with a space even when either is empty.
         let normal = "ResourceLog #0 service.name=svc\n\
@@ -1487,6 +1511,13 @@ Flags: 0
 
     #[test]
     fn metrics_normal_and_detailed() {
+        // Go: normal: debugexporter/internal/normal/metrics.go:25-60 (MarshalMetrics),
+        // writeNumberDataPoints 62-79 (`%v` at 72), writeHistogramDataPoints 81-111,
+        // writeExponentialHistogramDataPoints 113-136, writeSummaryDataPoints 138-156 (sum
+        // as `%f`, 145); detailed: internal/otlptext/metrics.go:16-42 (MarshalMetrics) and
+        // databuffer.go logMetricDescriptor 113-119, logMetricDataPoints 121-144,
+        // logNumberDataPoints 146-163 (`Value: %f`, 158), logHistogramDataPoints 165-197,
+        // logExponentialHistogramDataPoints 199-256, logDoubleSummaryDataPoints 258-275.
         let p = metric_payload();
         let normal = "ResourceMetrics #0 service.name=svc\n\
                       ScopeMetrics #0 meter\n\
@@ -1698,6 +1729,9 @@ svc: b (1.0µs)
 
     #[test]
     fn timestamps_as_go_prints_them() {
+        // Go: pcommon/timestamp.go:27-29 (Timestamp.String is AsTime().String(), in UTC),
+        // which is Go's time.Time.String ("2006-01-02 15:04:05.999999999 -0700 MST",
+        // src/time/format.go in the Go standard library).
         assert_eq!(go_time(0), "1970-01-01 00:00:00 +0000 UTC");
         assert_eq!(go_time(T0 + 1), "2025-10-31 15:42:33.123000001 +0000 UTC");
         assert_eq!(
@@ -1710,6 +1744,10 @@ svc: b (1.0µs)
 
     #[test]
     fn floats_as_go_prints_them() {
+        // Go: `%v` of a float64 as normal/metrics.go:72 prints it, `%f` as otlptext's
+        // databuffer.go:158 prints it (both fmt, Go standard library), and AsString's
+        // float64AsString, pcommon/value.go:424-451 (ES6 number form; "json: unsupported
+        // value: " for NaN and infinities, line 426).
         for (f, v, es6) in [
             (5.0, "5", "5"),
             (0.0001, "0.0001", "0.0001"),
@@ -1735,6 +1773,9 @@ svc: b (1.0µs)
 
     #[test]
     fn json_strings_escape_like_go() {
+        // Go: pcommon/value.go:407 and 414 render maps and slices with json.Marshal, whose
+        // string escaping (HTML-safe <, >, &; \u2028; short \b \f escapes since Go 1.22)
+        // is encoding/json's appendString (src/encoding/json/encode.go, Go standard library).
         let mut s = String::new();
         json_string(&mut s, "a\"\\\u{8}\u{c}\u{1}<>&\u{2028}é");
         assert_eq!(s, r#""a\"\\\b\f\u0001\u003c\u003e\u0026\u2028é""#);

@@ -485,6 +485,9 @@ mod tests {
 
     #[test]
     fn go_messages() {
+        // Go: open-telemetry/opentelemetry-collector-contrib (line not pinned),
+        // internal/coreinternal/attraction/attraction.go, NewAttrProc: the messages below
+        // are its fmt.Errorf texts with the action index filled in.
         let ok = ActionConfig {
             value: Some(serde_json::json!("v")),
             ..act("UPSERT")

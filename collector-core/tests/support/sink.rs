@@ -1,6 +1,8 @@
 //! An in-test OTLP backend on 127.0.0.1: gRPC and HTTP on one port (cleartext or TLS),
-//! decoding every request with prost (the reference), counting items, recording headers and
-//! answer times, and answering as scripted (errors, throttles, delays).
+//! decoding every request with the `opentelemetry-proto` types (the reference: prost for
+//! protobuf, their serde support for OTLP/JSON; never the collector's own decoders),
+//! counting items, recording headers and answer times, and answering as scripted (errors,
+//! throttles, delays, a gate that holds requests).
 
 #![allow(dead_code, clippy::unwrap_used)]
 
@@ -41,16 +43,31 @@ pub struct Recorded {
     pub headers: HeaderMap,
     pub at: Instant,
     pub accepted: bool,
+    /// gRPC only: the message prefix's compressed flag.
+    pub grpc_compressed: Option<bool>,
+}
+
+/// Holds requests while closed; open unless a test closes it.
+struct Gate(tokio::sync::watch::Sender<bool>);
+
+impl Default for Gate {
+    fn default() -> Gate {
+        Gate(tokio::sync::watch::channel(true).0)
+    }
 }
 
 #[derive(Default)]
 pub struct State {
     pub spans: AtomicU64,
     pub log_records: AtomicU64,
+    /// Metric data points.
     pub points: AtomicU64,
     pub requests: Mutex<Vec<Recorded>>,
+    /// Requests whose body was read, counted before the gate and the delay.
+    pub arrived: AtomicU64,
     script: Mutex<VecDeque<Answer>>,
     delay: Mutex<Duration>,
+    gate: Gate,
 }
 
 pub struct Sink {
@@ -106,6 +123,21 @@ impl Sink {
 
     pub fn delay(&self, d: Duration) {
         *self.state.delay.lock() = d;
+    }
+
+    /// Holds every request (after reading its body) until `open_gate`: a backend that is
+    /// slow for exactly as long as the test wants, whatever the machine's load.
+    pub fn close_gate(&self) {
+        self.state.gate.0.send_replace(false);
+    }
+
+    pub fn open_gate(&self) {
+        self.state.gate.0.send_replace(true);
+    }
+
+    /// Requests that reached the sink, answered or still held.
+    pub fn arrived(&self) -> u64 {
+        self.state.arrived.load(Ordering::Relaxed)
     }
 
     pub fn spans(&self) -> u64 {
@@ -168,9 +200,41 @@ fn count(path: &str, body: &[u8], st: &State) {
             .sum();
         st.log_records.fetch_add(n as u64, Ordering::Relaxed);
     } else {
+        use opentelemetry_proto::tonic::metrics::v1::metric::Data;
         let r = ExportMetricsServiceRequest::decode(body).expect("sink: invalid metrics request");
-        st.points
-            .fetch_add(r.resource_metrics.len() as u64, Ordering::Relaxed);
+        let n: usize = r
+            .resource_metrics
+            .iter()
+            .flat_map(|r| &r.scope_metrics)
+            .flat_map(|s| &s.metrics)
+            .map(|m| match &m.data {
+                Some(Data::Gauge(g)) => g.data_points.len(),
+                Some(Data::Sum(s)) => s.data_points.len(),
+                Some(Data::Histogram(h)) => h.data_points.len(),
+                Some(Data::ExponentialHistogram(h)) => h.data_points.len(),
+                Some(Data::Summary(s)) => s.data_points.len(),
+                None => 0,
+            })
+            .sum();
+        st.points.fetch_add(n as u64, Ordering::Relaxed);
+    }
+}
+
+/// An OTLP/JSON request as protobuf, decoded with the `opentelemetry-proto` serde types so
+/// that what the collector writes is read by an implementation other than its own.
+fn json_to_protobuf(path: &str, json: &[u8]) -> Vec<u8> {
+    if path.contains("trace") {
+        serde_json::from_slice::<ExportTraceServiceRequest>(json)
+            .expect("sink: invalid OTLP/JSON traces request")
+            .encode_to_vec()
+    } else if path.contains("logs") {
+        serde_json::from_slice::<ExportLogsServiceRequest>(json)
+            .expect("sink: invalid OTLP/JSON logs request")
+            .encode_to_vec()
+    } else {
+        serde_json::from_slice::<ExportMetricsServiceRequest>(json)
+            .expect("sink: invalid OTLP/JSON metrics request")
+            .encode_to_vec()
     }
 }
 
@@ -199,6 +263,9 @@ async fn handle(req: Request<Incoming>, st: &State) -> Response<futures_stream::
         .get("content-type")
         .is_some_and(|v| v.as_bytes().starts_with(b"application/grpc"));
     let body = req.into_body().collect().await.unwrap().to_bytes();
+    st.arrived.fetch_add(1, Ordering::Relaxed);
+    let mut gate = st.gate.0.subscribe();
+    let _ = gate.wait_for(|open| *open).await;
     let delay = *st.delay.lock();
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
@@ -210,6 +277,7 @@ async fn handle(req: Request<Incoming>, st: &State) -> Response<futures_stream::
         headers: headers.clone(),
         at: Instant::now(),
         accepted,
+        grpc_compressed: grpc.then(|| body[0] == 1),
     });
     if grpc {
         let enc = headers
@@ -238,23 +306,12 @@ async fn handle(req: Request<Incoming>, st: &State) -> Response<futures_stream::
             .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
         if accepted {
             if json {
-                let p = collector_core::otlp::Payload::from_json(signal(&path), &raw).unwrap();
-                count(&path, &p.to_bytes(), st);
+                count(&path, &json_to_protobuf(&path, &raw), st);
             } else {
                 count(&path, &raw, st);
             }
         }
         http_answer(answer)
-    }
-}
-
-fn signal(path: &str) -> collector_core::Signal {
-    if path.contains("trace") {
-        collector_core::Signal::Traces
-    } else if path.contains("logs") {
-        collector_core::Signal::Logs
-    } else {
-        collector_core::Signal::Metrics
     }
 }
 

@@ -831,27 +831,51 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn buffered_until_the_flush_interval() {
+    async fn buffered_until_flushed() {
         let d = tmp("flush");
         let path = d.join("t.json");
+        // An interval no test run reaches: only the explicit flush below can write.
         let c = FileConfig {
-            flush_interval: crate::config::Duration::from_millis(50),
+            flush_interval: crate::config::Duration::from_millis(3_600_000),
+            ..cfg(&path)
+        };
+        let mut sinks = FileSinks::default();
+        let e = sinks.exporter("file", &c).unwrap();
+        let p = traces(&[(None, "a")]);
+        e.export(&p).await.unwrap();
+        // Smaller than the buffer: written, but nothing on disk yet.
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), 0);
+        let (reply, done) = oneshot::channel();
+        e.sink.tx.send(Command::Flush(reply)).unwrap();
+        done.await.unwrap();
+        let mut line = p.to_json();
+        line.push(b'\n');
+        assert_eq!(std::fs::read(&path).unwrap(), line);
+        e.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn the_flush_interval_flushes_without_further_writes() {
+        let d = tmp("interval");
+        let path = d.join("t.json");
+        let c = FileConfig {
+            flush_interval: crate::config::Duration::from_millis(20),
             ..cfg(&path)
         };
         let mut sinks = FileSinks::default();
         let e = sinks.exporter("file", &c).unwrap();
         e.export(&traces(&[(None, "a")])).await.unwrap();
-        // Smaller than the buffer: nothing on disk until the timer flushes it.
-        assert_eq!(std::fs::metadata(&path).unwrap().len(), 0);
+        // Only the writer thread's timer can flush here (no more writes, no shutdown).
+        // How soon is up to the scheduler, so there is no upper bound beyond the poll's.
         let mut flushed = false;
-        for _ in 0..100 {
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        for _ in 0..1_000 {
             if std::fs::metadata(&path).unwrap().len() > 0 {
                 flushed = true;
                 break;
             }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
-        assert!(flushed);
+        assert!(flushed, "nothing flushed within 10 s");
         e.shutdown().await;
     }
 

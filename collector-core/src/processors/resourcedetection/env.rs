@@ -179,6 +179,9 @@ mod tests {
 
     #[test]
     fn malformed_input_fails_with_gos_messages() {
+        // Go: open-telemetry/opentelemetry-collector-contrib (line not pinned),
+        // processor/resourcedetectionprocessor/internal/env/env.go, initializeAttributeMap;
+        // "invalid URL escape" is net/url's EscapeError (Go standard library).
         let err = |s: &str| parse(s).unwrap_err().message().to_owned();
         assert_eq!(err("novalue"), "invalid resource format: \"novalue\"");
         assert_eq!(
