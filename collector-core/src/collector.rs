@@ -60,9 +60,18 @@ struct Running {
     budget: Budget,
     listen: Vec<(String, SocketAddr)>,
     stopped: Mutex<Option<ShutdownReport>>,
+    /// Held by the shutdown in progress; a second one waits on it for the report.
+    shutdown: tokio::sync::Mutex<Option<ShutdownReport>>,
     /// Set when shutdown begins: `ingest` refuses from then on.
     stopping: AtomicBool,
 }
+
+/// The share of `--shutdown-timeout` receivers get to finish in-flight requests (2.5 s of
+/// the default 25 s).
+pub(crate) const RECEIVER_DRAIN_SHARE: f64 = 0.1;
+
+/// What exporters leave of the shutdown timeout for their own shutdown and the exit.
+pub(crate) const EXPORTER_MARGIN: Duration = Duration::from_secs(1);
 
 /// A running collector. Cloning gives another handle to the same collector.
 #[derive(Clone)]
@@ -137,132 +146,26 @@ impl Collector {
         );
         let tally = Arc::new(Tally::new(&registry));
         let health = Health::new(tally.panics.clone());
-        let mut servers = Vec::new();
-        let mut listen = Vec::new();
-        let cfg = &self.config;
-
-        // Extensions.
-        tracing::info!("Starting extensions...");
-        for id in &cfg.service.extensions {
-            let Some(c) = cfg.extensions.iter().find(|c| c.id.to_string() == *id) else {
-                continue;
-            };
-            tracing::info!(kind = "extension", name = %id, "Extension is starting...");
-            if let ComponentConfig::HealthCheck(h) = &c.config
-                && self.listeners
-            {
-                let s = health_check::start(h, health.clone()).map_err(|e| {
-                    io_error(
-                        &format!("extension {id}: cannot listen on {}", h.endpoint),
-                        e,
-                    )
-                })?;
-                listen.extend(s.local_addrs.iter().map(|a| (id.clone(), *a)));
-                servers.push(s);
-            }
-            tracing::info!(kind = "extension", name = %id, "Extension started.");
-        }
-
-        let mut chains = ChainBuilder::new(cfg, &registry, budget.clone(), tally.clone())?;
-
-        // Exporters: one instance per (id, signal), as in Go.
-        let mut exporters: HashMap<(String, Signal), Arc<ExporterRuntime>> = HashMap::new();
-        // The file exporter's signals of one id share one file, as in Go.
-        let mut files = exporters::file::FileSinks::default();
-        let mut pipelines: HashMap<String, (Signal, Arc<dyn Consumer>)> = HashMap::new();
-        let mut processors: Vec<Arc<dyn Processor>> = Vec::new();
-        for (pid, p) in &cfg.service.pipelines {
-            let signal = pipeline_signal(pid);
-            let mut queues: Vec<Arc<dyn ExporterQueue>> = Vec::new();
-            for eid in &p.exporters {
-                let key = (eid.clone(), signal);
-                let rt = match exporters.get(&key) {
-                    Some(rt) => rt.clone(),
-                    None => {
-                        let c = cfg.component(Kind::Exporter, eid)?;
-                        let rt = build_exporter(c, signal, &registry, tally.clone(), &mut files)?;
-                        exporters.insert(key, rt.clone());
-                        rt
-                    }
-                };
-                queues.push(rt);
-            }
-            let (chain, mine) =
-                chains.chain(signal, &p.processors, Arc::new(ExporterFanout::new(queues)))?;
-            processors.extend(mine);
-            pipelines.insert(pid.clone(), (signal, chain));
-        }
-        let exporters: Vec<Arc<ExporterRuntime>> = exporters.into_values().collect();
-        for e in &exporters {
-            e.start();
-        }
-        for p in &processors {
-            p.start();
-        }
-
-        // Receivers: one instance per id, feeding every pipeline that names it. Every
-        // `embedded` receiver's pipelines take what `ingest` hands over.
-        let mut receivers = Vec::new();
-        let mut embedded_targets: [Vec<Arc<dyn Consumer>>; 3] =
-            [Vec::new(), Vec::new(), Vec::new()];
-        for c in &cfg.receivers {
-            let id = c.id.to_string();
-            let targets: [Vec<Arc<dyn Consumer>>; 3] = Signal::ALL.map(|signal| {
-                cfg.service
-                    .pipelines
-                    .iter()
-                    .filter(|(_, p)| p.receivers.contains(&id))
-                    .filter_map(|(pid, _)| pipelines.get(pid))
-                    .filter(|(s, _)| *s == signal)
-                    .map(|(_, chain)| chain.clone())
-                    .collect()
-            });
-            if targets.iter().all(Vec::is_empty) {
-                continue;
-            }
-            if let ComponentConfig::Embedded(_) = &c.config {
-                for (all, mine) in embedded_targets.iter_mut().zip(targets) {
-                    all.extend(mine);
-                }
-                continue;
-            }
-            let consumers = targets.map(|t| {
-                (!t.is_empty()).then(|| Arc::new(ReceiverFanout::new(t)) as Arc<dyn Consumer>)
-            });
-            if !self.listeners {
-                continue;
-            }
-            if let ComponentConfig::OtlpReceiver(r) = &c.config {
-                match OtlpReceiver::start(&id, r, consumers, &budget, &registry, &tally.panics) {
-                    Ok(rx) => {
-                        listen.extend(rx.local_addrs().into_iter().map(|a| (id.clone(), a)));
-                        receivers.push((id, rx));
-                    }
-                    Err(e) => {
-                        for (_, rx) in receivers {
-                            rx.shutdown(Duration::ZERO).await;
-                        }
-                        for s in servers {
-                            s.shutdown(Duration::ZERO).await;
-                        }
-                        return Err(e);
-                    }
-                }
-            }
-        }
-
-        // Own metrics.
-        let metrics = &cfg.service.telemetry.metrics;
-        let explicit = metrics.readers.is_some() || metrics.address.is_some();
-        if let Some(endpoint) = metrics
-            .endpoint()
-            .filter(|_| self.listeners && (explicit || !self.embedded))
+        let mut started_parts = Parts::default();
+        match self
+            .build(&registry, &budget, &tally, &health, &mut started_parts)
+            .await
         {
-            let s = telemetry::server::start(&endpoint, registry.clone())
-                .map_err(|e| io_error(&format!("telemetry: cannot listen on {endpoint}"), e))?;
-            listen.extend(s.local_addrs.iter().map(|a| ("telemetry".to_owned(), *a)));
-            servers.push(s);
+            Ok(()) => {}
+            Err(e) => {
+                // A failed start stops what it started.
+                started_parts.stop().await;
+                return Err(e);
+            }
         }
+        let Parts {
+            servers,
+            receivers,
+            exporters,
+            processors,
+            listen,
+            embedded_targets,
+        } = started_parts;
 
         // Ports are open; the health check turns 200 once every processor is ready (resource
         // detection done or timed out). Until then such a processor holds payloads back.
@@ -314,9 +217,166 @@ impl Collector {
                 budget,
                 listen,
                 stopped: Mutex::new(None),
+                shutdown: tokio::sync::Mutex::new(None),
                 stopping: AtomicBool::new(false),
             }),
         })
+    }
+}
+
+/// What a start has built so far, so that a failure can stop it again.
+#[derive(Default)]
+struct Parts {
+    servers: Vec<ServerHandle>,
+    receivers: Vec<(String, OtlpReceiver)>,
+    exporters: Vec<Arc<ExporterRuntime>>,
+    processors: Vec<Arc<dyn Processor>>,
+    listen: Vec<(String, SocketAddr)>,
+    embedded_targets: [Vec<(String, Arc<dyn Consumer>)>; 3],
+}
+
+impl Parts {
+    /// Stops everything started, at once (a start that failed half way).
+    async fn stop(self) {
+        for (_, r) in self.receivers {
+            r.shutdown(Duration::ZERO).await;
+        }
+        for s in self.servers {
+            s.abort();
+        }
+        let now = Instant::now();
+        for p in &self.processors {
+            p.shutdown(now).await;
+        }
+        for e in &self.exporters {
+            e.shutdown(now, now).await;
+        }
+    }
+}
+
+impl Collector {
+    /// Builds and starts extensions, exporters, processors and receivers into `parts`.
+    async fn build(
+        &self,
+        registry: &Registry,
+        budget: &Budget,
+        tally: &Arc<Tally>,
+        health: &Health,
+        parts: &mut Parts,
+    ) -> Result<(), Error> {
+        let cfg = &self.config;
+
+        // Extensions.
+        tracing::info!("Starting extensions...");
+        for id in &cfg.service.extensions {
+            let Some(c) = cfg.extensions.iter().find(|c| c.id.to_string() == *id) else {
+                continue;
+            };
+            tracing::info!(kind = "extension", name = %id, "Extension is starting...");
+            if let ComponentConfig::HealthCheck(h) = &c.config
+                && self.listeners
+            {
+                let s = health_check::start(h, health.clone()).map_err(|e| {
+                    io_error(
+                        &format!("extension {id}: cannot listen on {}", h.endpoint),
+                        e,
+                    )
+                })?;
+                parts
+                    .listen
+                    .extend(s.local_addrs.iter().map(|a| (id.clone(), *a)));
+                parts.servers.push(s);
+            }
+            tracing::info!(kind = "extension", name = %id, "Extension started.");
+        }
+
+        let mut chains = ChainBuilder::new(cfg, registry, budget.clone(), tally.clone())?;
+
+        // Exporters: one instance per (id, signal), as in Go.
+        let mut exporters: HashMap<(String, Signal), Arc<ExporterRuntime>> = HashMap::new();
+        // The file exporter's signals of one id share one file, as in Go.
+        let mut files = exporters::file::FileSinks::default();
+        let mut pipelines: HashMap<String, (Signal, Arc<dyn Consumer>)> = HashMap::new();
+        for (pid, p) in &cfg.service.pipelines {
+            let signal = pipeline_signal(pid);
+            let mut queues: Vec<Arc<dyn ExporterQueue>> = Vec::new();
+            for eid in &p.exporters {
+                let key = (eid.clone(), signal);
+                let rt = match exporters.get(&key) {
+                    Some(rt) => rt.clone(),
+                    None => {
+                        let c = cfg.component(Kind::Exporter, eid)?;
+                        let rt = build_exporter(c, signal, registry, tally.clone(), &mut files)?;
+                        exporters.insert(key, rt.clone());
+                        rt
+                    }
+                };
+                queues.push(rt);
+            }
+            let (chain, mine) = chains.chain(signal, &p.processors, ExporterFanout::new(queues))?;
+            parts.processors.extend(mine);
+            pipelines.insert(pid.clone(), (signal, chain));
+        }
+        parts.exporters = exporters.into_values().collect();
+        for e in &parts.exporters {
+            e.start();
+        }
+        for p in &parts.processors {
+            p.start();
+        }
+
+        // Receivers: one instance per id, feeding every pipeline that names it. Every
+        // `embedded` receiver's pipelines take what `ingest` hands over.
+        for c in &cfg.receivers {
+            let id = c.id.to_string();
+            let targets: [Vec<(String, Arc<dyn Consumer>)>; 3] = Signal::ALL.map(|signal| {
+                cfg.service
+                    .pipelines
+                    .iter()
+                    .filter(|(_, p)| p.receivers.contains(&id))
+                    .filter_map(|(pid, _)| Some((pid, pipelines.get(pid)?)))
+                    .filter(|(_, (s, _))| *s == signal)
+                    .map(|(pid, (_, chain))| (pid.clone(), chain.clone()))
+                    .collect()
+            });
+            if targets.iter().all(Vec::is_empty) {
+                continue;
+            }
+            if let ComponentConfig::Embedded(_) = &c.config {
+                for (all, mine) in parts.embedded_targets.iter_mut().zip(targets) {
+                    all.extend(mine);
+                }
+                continue;
+            }
+            let consumers = targets
+                .map(|t| (!t.is_empty()).then(|| Arc::new(ReceiverFanout::new(t, tally.clone()))));
+            if !self.listeners {
+                continue;
+            }
+            if let ComponentConfig::OtlpReceiver(r) = &c.config {
+                let rx = OtlpReceiver::start(&id, r, consumers, budget, registry, &tally.panics)?;
+                parts
+                    .listen
+                    .extend(rx.local_addrs().into_iter().map(|a| (id.clone(), a)));
+                parts.receivers.push((id, rx));
+            }
+        }
+
+        // Own metrics.
+        let metrics = &cfg.service.telemetry.metrics;
+        let explicit = metrics.readers.is_some() || metrics.address.is_some();
+        if let Some(endpoint) = metrics
+            .endpoint()
+            .filter(|_| self.listeners && (explicit || !self.embedded))
+        {
+            let s = telemetry::server::start(&endpoint, registry.clone())
+                .map_err(|e| io_error(&format!("telemetry: cannot listen on {endpoint}"), e))?;
+            parts
+                .listen
+                .extend(s.local_addrs.iter().map(|a| ("telemetry".to_owned(), *a)));
+            parts.servers.push(s);
+        }
+        Ok(())
     }
 }
 
@@ -505,46 +565,80 @@ impl CollectorHandle {
         Ok(())
     }
 
-    /// Stops the collector: health goes unavailable, receivers stop accepting and finish
-    /// in-flight requests, exporters give queued data one attempt each; whatever is not
-    /// delivered within `timeout` is counted as dropped. A second call returns the first
-    /// call's report.
+    /// Stops the collector within `timeout`, sharing it between the stages: health goes
+    /// unavailable and receivers stop accepting at once; in-flight requests get
+    /// [`RECEIVER_DRAIN_SHARE`] of `timeout` to finish, all receivers at the same time; then
+    /// batches flush and every exporter works through its queue at the same time until
+    /// [`EXPORTER_MARGIN`] before the deadline; whatever is left is dropped and counted with
+    /// a reason, and the last moments go to exporters' own shutdown (a file exporter's
+    /// flush). A second call, concurrent or later, waits for the first and returns its
+    /// report.
     pub async fn shutdown(&self, timeout: Duration) -> ShutdownReport {
-        if let Some(r) = *self.inner.stopped.lock() {
+        let mut running = self.inner.shutdown.lock().await;
+        if let Some(r) = *running {
             return r;
         }
-        let deadline = Instant::now() + timeout;
+        let started = Instant::now();
+        let deadline = started + timeout;
         self.inner.stopping.store(true, Ordering::Release);
         tracing::info!("Starting shutdown...");
         if let Some(t) = self.inner.ready_task.lock().take() {
             t.abort();
         }
         self.inner.health.set_unavailable();
+
+        // Receivers: stop accepting now, drain briefly, all at once.
+        let drain = timeout.mul_f64(RECEIVER_DRAIN_SHARE);
         let receivers: Vec<_> = std::mem::take(&mut *self.inner.receivers.lock());
-        for (_, r) in receivers {
-            r.shutdown(deadline.saturating_duration_since(Instant::now()))
-                .await;
+        let tasks: Vec<_> = receivers
+            .into_iter()
+            .map(|(_, r)| tokio::spawn(r.shutdown(drain)))
+            .collect();
+        for t in tasks {
+            let _ = t.await;
         }
-        // Processors in pipeline order, so a batch flushes into exporters still running.
+        // Ingested payloads still held at a stage give up (counted).
+        self.inner.ingest.stop();
+
+        // Processors in pipeline order, so a batch flushes into exporters still running;
+        // then every exporter drains at the same time.
+        let exporters_until = deadline
+            .checked_sub(EXPORTER_MARGIN)
+            .unwrap_or(deadline)
+            .max(Instant::now());
         for p in &self.inner.processors {
-            p.shutdown(deadline).await;
+            p.shutdown(exporters_until).await;
         }
-        for e in &self.inner.exporters {
-            e.shutdown(deadline).await;
+        let tasks: Vec<_> = self
+            .inner
+            .exporters
+            .iter()
+            .map(|e| {
+                let e = e.clone();
+                tokio::spawn(async move { e.shutdown(exporters_until, deadline).await })
+            })
+            .collect();
+        for t in tasks {
+            let _ = t.await;
         }
         tracing::info!("Stopping extensions...");
         let servers: Vec<_> = std::mem::take(&mut *self.inner.servers.lock());
+        let grace = deadline
+            .saturating_duration_since(Instant::now())
+            .min(Duration::from_millis(100));
         for s in servers {
-            s.shutdown(Duration::from_millis(100)).await;
+            s.shutdown(grace).await;
         }
         let report = ShutdownReport {
             delivered_items: self.inner.tally.delivered.get(),
             dropped_items: self.inner.tally.dropped.get(),
         };
         *self.inner.stopped.lock() = Some(report);
+        *running = Some(report);
         tracing::info!(
             delivered_items = report.delivered_items,
             dropped_items = report.dropped_items,
+            elapsed = ?started.elapsed(),
             "Shutdown complete."
         );
         report

@@ -201,19 +201,34 @@ impl ConnMetrics {
 /// How long a client may take to finish the TLS handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// A server's state as its tasks see it.
+const RUNNING: u8 = 0;
+/// Stop accepting; connections finish their requests and close.
+const STOPPING: u8 = 1;
+/// Close every connection now.
+const KILLED: u8 = 2;
+
 /// A running server: stop it with [`ServerHandle::shutdown`].
 #[derive(Debug)]
 pub(crate) struct ServerHandle {
-    stop: watch::Sender<bool>,
+    stop: watch::Sender<u8>,
     tasks: Vec<JoinHandle<()>>,
     /// The bound addresses (the real port when `:0` was asked for).
     pub(crate) local_addrs: Vec<SocketAddr>,
 }
 
 impl ServerHandle {
+    /// Stops at once: no drain (a start that failed half way).
+    pub(crate) fn abort(self) {
+        let _ = self.stop.send(KILLED);
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+
     /// Stops accepting, lets in-flight requests finish (up to `grace`), then closes.
     pub(crate) async fn shutdown(self, grace: Duration) {
-        let _ = self.stop.send(true);
+        let _ = self.stop.send(STOPPING);
         let mut tasks = self.tasks;
         let all = async {
             for t in &mut tasks {
@@ -222,8 +237,19 @@ impl ServerHandle {
         };
         if tokio::time::timeout(grace, all).await.is_err() {
             // Past the grace: connections still open are closed now.
-            for t in &tasks {
-                t.abort();
+            let _ = self.stop.send(KILLED);
+            let all = async {
+                for t in &mut tasks {
+                    let _ = t.await;
+                }
+            };
+            if tokio::time::timeout(Duration::from_millis(100), all)
+                .await
+                .is_err()
+            {
+                for t in &tasks {
+                    t.abort();
+                }
             }
         }
     }
@@ -323,7 +349,7 @@ where
     B::Data: Send,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let (stop, stopped) = watch::channel(false);
+    let (stop, stopped) = watch::channel(RUNNING);
     let mut tasks = Vec::new();
     let mut local_addrs = Vec::new();
     let shared = Arc::new(Shared {
@@ -359,7 +385,8 @@ where
                 }
             }
             drop(listener);
-            // The connections saw the stop too and are finishing their requests.
+            // The connections saw the stop too and are finishing their requests (or are
+            // closing at once, when killed).
             loop {
                 let closed = shared.closed.notified();
                 tokio::pin!(closed);
@@ -367,7 +394,10 @@ where
                 if shared.open.load(std::sync::atomic::Ordering::Acquire) == 0 {
                     break;
                 }
-                closed.await;
+                tokio::select! {
+                    _ = closed => {}
+                    _ = stopped.wait_for(|s| *s == KILLED) => break,
+                }
             }
         }));
     }
@@ -439,7 +469,7 @@ fn admit<S>(shared: &Arc<Shared<S>>) -> Option<Slot<S>> {
 async fn connection<S, F, B>(
     stream: tokio::net::TcpStream,
     mut slot: Slot<S>,
-    mut stopped: watch::Receiver<bool>,
+    mut stopped: watch::Receiver<u8>,
 ) where
     S: Fn(Request<Incoming>) -> F + Clone + Send + Sync + 'static,
     F: Future<Output = Response<B>> + Send + 'static,
@@ -518,11 +548,14 @@ async fn drive<C>(
     activity: &Activity,
     opts: &ServeOptions,
     first_deadline: tokio::time::Instant,
-    mut stopped: watch::Receiver<bool>,
+    mut stopped: watch::Receiver<u8>,
 ) where
     C: Future + GracefulConnection,
 {
-    let mut finishing = *stopped.borrow();
+    let mut finishing = *stopped.borrow() != RUNNING;
+    if *stopped.borrow() == KILLED {
+        return;
+    }
     if finishing {
         conn.as_mut().graceful();
     }
@@ -538,9 +571,15 @@ async fn drive<C>(
         };
         tokio::select! {
             _ = conn.as_mut() => return,
-            _ = stopped.changed(), if !finishing => {
-                finishing = true;
-                conn.as_mut().graceful();
+            changed = stopped.changed() => {
+                // A dropped handle stops the server as a kill does.
+                if changed.is_err() || *stopped.borrow() == KILLED {
+                    return;
+                }
+                if !finishing {
+                    finishing = true;
+                    conn.as_mut().graceful();
+                }
             }
             _ = tokio::time::sleep_until(first_deadline), if !served => {
                 // Not one request: close without ceremony.

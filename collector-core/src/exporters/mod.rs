@@ -13,8 +13,6 @@ pub mod queue;
 pub mod retry;
 pub mod s3;
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -24,13 +22,12 @@ use tokio::task::JoinHandle;
 
 use crate::Signal;
 use crate::otlp::Payload;
-use crate::pipeline::{DropReason, ExporterQueue, Refusal, Tally};
+use crate::pipeline::{Consumer, DropReason, ExporterQueue, Pending, Refusal, Tally};
 use crate::telemetry::{Counter, Registry};
 use queue::{Queue, QueueConfig};
 use retry::{Backoff, RetryConfig};
 
-/// A boxed future, for the object-safe exporter trait.
-pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+pub(crate) use crate::pipeline::BoxFuture;
 
 /// Why an export attempt failed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -64,6 +61,18 @@ struct Metrics {
     dropped_full: Counter,
 }
 
+/// How an exporter takes payloads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    /// Into its queue; the sender is answered at once (the default).
+    Queued,
+    /// Into its queue; the sender waits for the export's outcome (`wait_for_result`).
+    QueuedWaiting,
+    /// No queue (`sending_queue: {enabled: false}`): exported while the sender waits, as
+    /// Go's exporterhelper does then.
+    Direct,
+}
+
 struct Shared {
     id: String,
     signal: Signal,
@@ -73,7 +82,8 @@ struct Shared {
     metrics: Metrics,
     tally: Arc<Tally>,
     stopping: watch::Receiver<bool>,
-    /// `block_on_overflow`: wait for room instead of dropping.
+    mode: Mode,
+    /// `block_on_overflow`: a full queue makes the sender wait for room.
     block: bool,
     /// Items taken off the queue and not yet delivered or dropped: what an abort at the
     /// shutdown deadline cuts off.
@@ -118,31 +128,30 @@ impl ExporterRuntime {
                 "Items dropped for this exporter because its queue was full while another exporter of the pipeline took them.",
             ),
         };
-        // Without a queue (`enabled: false`) an exporter still needs somewhere to hold the
-        // payload while it is sent: one slot per sender.
+        let mode = match (queue.enabled, queue.wait_for_result) {
+            (false, _) => Mode::Direct,
+            (true, true) => Mode::QueuedWaiting,
+            (true, false) => Mode::Queued,
+        };
         let (capacity, consumers) = if queue.enabled {
             (
                 queue.queue_size.max(1) as u64,
                 queue.num_consumers.max(1) as usize,
             )
         } else {
-            (1, 1)
-        };
-        let sizer = if queue.enabled {
-            queue.sizer
-        } else {
-            queue::Sizer::Requests
+            (0, 0)
         };
         let (stop, stopping) = watch::channel(false);
         let shared = Arc::new(Shared {
             id: id.to_owned(),
             signal,
-            queue: Queue::new(capacity, sizer),
+            queue: Queue::new(capacity, queue.sizer),
             exporter,
             retry: retry.clone(),
             metrics,
             tally,
             stopping,
+            mode,
             block: queue.enabled && queue.block_on_overflow,
             in_flight: std::sync::atomic::AtomicU64::new(0),
         });
@@ -174,17 +183,30 @@ impl ExporterRuntime {
         for _ in 0..self.consumers {
             let s = self.shared.clone();
             tasks.push(tokio::spawn(async move {
-                while let Some((position, p)) = s.queue.pop().await {
-                    let items = p.items();
+                while let Some((position, q)) = s.queue.pop().await {
+                    let items = q.payload.items();
                     s.in_flight
                         .fetch_add(items, std::sync::atomic::Ordering::Relaxed);
                     // A panic in the exporter drops this payload, counted, and the sender
                     // goes on with the next one.
-                    let sent = s.tally.panics.catch_future(s.id.clone(), s.send(p)).await;
-                    if sent.is_none() {
-                        s.metrics.send_failed.add(items);
-                        s.tally.drop_items(&s.id, DropReason::Panic, items);
-                    }
+                    let sent = s
+                        .tally
+                        .panics
+                        .catch_future(s.id.clone(), s.attempts(&q.payload))
+                        .await;
+                    let outcome = match sent {
+                        Some(r) => r,
+                        None => {
+                            s.metrics.send_failed.add(items);
+                            Err((
+                                Refusal::Permanent(
+                                    "the exporter failed with an internal error".to_owned(),
+                                ),
+                                DropReason::Panic,
+                            ))
+                        }
+                    };
+                    s.settle(q.done, outcome, items);
                     s.in_flight
                         .fetch_sub(items, std::sync::atomic::Ordering::Relaxed);
                     s.queue.done(position);
@@ -193,9 +215,10 @@ impl ExporterRuntime {
         }
     }
 
-    /// Stops retrying, gives every queued payload one attempt until `deadline`, then counts
-    /// what is left as dropped.
-    pub(crate) async fn shutdown(&self, deadline: Instant) {
+    /// Stops retrying, lets the senders work through the queue until `deadline` (one
+    /// attempt each from now on), then drops what is left, counted; then calls the
+    /// exporter's own shutdown (a file exporter flushes), bounded by `hard_deadline`.
+    pub(crate) async fn shutdown(&self, deadline: Instant, hard_deadline: Instant) {
         let _ = self.stop.send(true);
         self.shared.queue.close();
         let mut tasks: Vec<_> = std::mem::take(&mut *self.tasks.lock());
@@ -219,16 +242,15 @@ impl ExporterRuntime {
         self.shared
             .tally
             .drop_items(&self.shared.id, DropReason::Shutdown, cut);
-        // Given at least a second even past the deadline: flushing a local buffer is
-        // short, and skipping it would lose data already counted as delivered.
-        let grace = deadline.max(Instant::now() + Duration::from_secs(1));
-        if tokio::time::timeout_at(grace.into(), self.shared.exporter.shutdown())
-            .await
-            .is_err()
-        {
-            tracing::warn!(exporter = %self.shared.id, "Exporter shutdown timed out.");
+        let mut left = 0;
+        for q in self.shared.queue.drain() {
+            left += q.payload.items();
+            if let Some(done) = q.done {
+                let _ = done.send(Err(Refusal::Retryable(
+                    "the collector is shutting down".to_owned(),
+                )));
+            }
         }
-        let left: u64 = self.shared.queue.drain().iter().map(Payload::items).sum();
         if left > 0 {
             tracing::error!(
                 exporter = %self.shared.id,
@@ -239,6 +261,12 @@ impl ExporterRuntime {
             self.shared
                 .tally
                 .drop_items(&self.shared.id, DropReason::Shutdown, left);
+        }
+        if tokio::time::timeout_at(hard_deadline.into(), self.shared.exporter.shutdown())
+            .await
+            .is_err()
+        {
+            tracing::warn!(exporter = %self.shared.id, "Exporter shutdown timed out.");
         }
     }
 }
@@ -253,31 +281,76 @@ impl ExporterRuntime {
 }
 
 impl ExporterQueue for ExporterRuntime {
-    fn offer(&self, payload: Payload) -> Result<(), Refusal> {
+    fn offer(
+        &self,
+        payload: Payload,
+        resume: &dyn Fn() -> Arc<dyn Consumer>,
+    ) -> Result<(), Refusal> {
+        let s = &self.shared;
         let items = payload.items();
-        match self.shared.queue.try_push(payload) {
-            Ok(()) => Ok(()),
+        if s.mode == Mode::Direct {
+            let s = s.clone();
+            return Err(Refusal::Pending(Pending::Outcome(Box::pin(async move {
+                let sent = s
+                    .tally
+                    .panics
+                    .catch_future(s.id.clone(), s.attempts(&payload))
+                    .await;
+                match sent {
+                    Some(Ok(())) => Ok(()),
+                    Some(Err((refusal, _))) => Err(refusal),
+                    None => {
+                        s.metrics.send_failed.add(items);
+                        Err(Refusal::Permanent(
+                            "the exporter failed with an internal error".to_owned(),
+                        ))
+                    }
+                }
+            }))));
+        }
+        let (done, outcome) = if s.mode == Mode::QueuedWaiting {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            (Some(tx), Some(rx))
+        } else {
+            (None, None)
+        };
+        match s.queue.try_push(queue::Queued { payload, done }) {
+            Ok(()) => match outcome {
+                None => Ok(()),
+                Some(rx) => Err(Refusal::Pending(Pending::Outcome(Box::pin(async move {
+                    rx.await.unwrap_or_else(|_| {
+                        Err(Refusal::Retryable("the exporter stopped".to_owned()))
+                    })
+                })))),
+            },
+            Err(back) if s.block => Err(Refusal::Pending(Pending::Room {
+                room: s.queue.room.clone(),
+                payload: Box::new(back.payload),
+                resume: resume(),
+            })),
             Err(_) => {
-                self.shared.metrics.enqueue_failed.add(items);
+                s.metrics.enqueue_failed.add(items);
                 Err(Refusal::Retryable("sending queue is full".to_owned()))
             }
         }
     }
 
-    fn blocked(&self) -> Option<Arc<tokio::sync::Notify>> {
-        (self.shared.block && self.shared.queue.is_full()).then(|| self.shared.queue.room.clone())
+    fn blocks(&self) -> bool {
+        self.shared.block
     }
 
-    fn dropped_full(&self, items: u64) {
-        self.shared.metrics.dropped_full.add(items);
-        self.shared
-            .tally
-            .drop_items(&self.shared.id, DropReason::QueueFull, items);
+    fn dropped(&self, items: u64, reason: DropReason) {
+        let s = &self.shared;
+        if reason == DropReason::QueueFull {
+            s.metrics.dropped_full.add(items);
+        }
+        s.tally.drop_items(&s.id, reason, items);
         tracing::warn!(
-            exporter = %self.shared.id,
-            data_type = self.shared.signal.as_str(),
+            exporter = %s.id,
+            data_type = s.signal.as_str(),
             dropped_items = items,
-            "Sending queue is full; dropping data for this exporter (other exporters of the pipeline took it)."
+            reason = reason.as_str(),
+            "Dropping data for this exporter (other exporters of the pipeline took it)."
         );
     }
 }
@@ -287,16 +360,46 @@ impl Shared {
         *self.stopping.borrow()
     }
 
-    async fn send(&self, p: Payload) {
+    /// What happens once a queued payload's attempts are over: whoever waits hears the
+    /// outcome (and counts a failure itself, knowing whether another exporter took the
+    /// payload); without a waiter, a failure is dropped data, counted here.
+    fn settle(
+        &self,
+        done: Option<tokio::sync::oneshot::Sender<Result<(), Refusal>>>,
+        outcome: Result<(), (Refusal, DropReason)>,
+        items: u64,
+    ) {
+        let (refusal, reason) = match outcome {
+            Ok(()) => {
+                if let Some(done) = done {
+                    let _ = done.send(Ok(()));
+                }
+                return;
+            }
+            Err(e) => e,
+        };
+        if let Some(done) = done {
+            match done.send(Err(refusal)) {
+                Ok(()) => return,
+                // The waiter gave up: the failure is ours to count.
+                Err(_) => {}
+            }
+        }
+        self.tally.drop_items(&self.id, reason, items);
+    }
+
+    /// Sends `p` with retries: `Ok` once delivered, else the refusal to report and the
+    /// reason to count it under. Counts Go's `sent` and `send_failed` series.
+    async fn attempts(&self, p: &Payload) -> Result<(), (Refusal, DropReason)> {
         let items = p.items();
         let mut backoff = Backoff::new(&self.retry);
         let mut stopping = self.stopping.clone();
         loop {
-            let (error, reason) = match self.exporter.export(&p).await {
+            let (error, reason) = match self.exporter.export(p).await {
                 Ok(()) => {
                     self.metrics.sent.add(items);
                     self.tally.delivered.add(items);
-                    return;
+                    return Ok(());
                 }
                 Err(ExportError::Permanent(m)) => (m, DropReason::Permanent),
                 Err(ExportError::Retryable { message, throttle }) => {
@@ -330,14 +433,18 @@ impl Shared {
                 }
             };
             self.metrics.send_failed.add(items);
-            self.tally.drop_items(&self.id, reason, items);
             tracing::error!(
                 exporter = %self.id,
                 error = %error,
                 dropped_items = items,
                 "Exporting failed. Dropping data."
             );
-            return;
+            let refusal = if reason == DropReason::Permanent {
+                Refusal::Rejected(error)
+            } else {
+                Refusal::Retryable(error)
+            };
+            return Err((refusal, reason));
         }
     }
 }
@@ -345,6 +452,7 @@ impl Shared {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pipeline::Settled;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     /// Fails with `errors` in turn, then succeeds.
@@ -359,6 +467,17 @@ mod tests {
             let next = self.errors.lock().pop();
             Box::pin(async move { next.map_or(Ok(()), Err) })
         }
+    }
+
+    /// Offers as a pipeline would; a blocking exporter would resume at a no-op.
+    fn offer(rt: &ExporterRuntime, p: Payload) -> Result<(), Refusal> {
+        struct Nowhere;
+        impl Consumer for Nowhere {
+            fn consume(&self, _: Payload) -> Result<(), Refusal> {
+                Ok(())
+            }
+        }
+        rt.offer(p, &|| Arc::new(Nowhere) as Arc<dyn Consumer>)
     }
 
     fn payload() -> Payload {
@@ -384,6 +503,14 @@ mod tests {
         errors: Vec<ExportError>,
         registry: &Registry,
     ) -> (Arc<ExporterRuntime>, Arc<Scripted>, Arc<Tally>) {
+        runtime_with(errors, registry, &QueueConfig::default())
+    }
+
+    fn runtime_with(
+        errors: Vec<ExportError>,
+        registry: &Registry,
+        queue: &QueueConfig,
+    ) -> (Arc<ExporterRuntime>, Arc<Scripted>, Arc<Tally>) {
         let exp = Arc::new(Scripted {
             errors: Mutex::new(errors),
             calls: AtomicUsize::new(0),
@@ -393,12 +520,119 @@ mod tests {
             "otlp/test",
             Signal::Traces,
             exp.clone(),
-            &QueueConfig::default(),
+            queue,
             &fast_retry(),
             registry,
             tally.clone(),
         );
         (rt, exp, tally)
+    }
+
+    fn later() -> tokio::time::Instant {
+        tokio::time::Instant::now() + Duration::from_secs(5)
+    }
+
+    /// The outcome a sender waiting on `offer` hears.
+    async fn outcome(rt: &ExporterRuntime) -> Settled {
+        match offer(rt, payload()) {
+            Err(Refusal::Pending(p)) => p.settle(later(), None).await,
+            Ok(()) => panic!("taken without a wait"),
+            Err(r) => Settled::Refused(r),
+        }
+    }
+
+    #[tokio::test]
+    async fn without_a_queue_the_sender_hears_the_exporters_answer() {
+        let registry = Registry::default();
+        let direct = QueueConfig {
+            enabled: false,
+            ..QueueConfig::default()
+        };
+        let retry = ExportError::Retryable {
+            message: "unavailable".into(),
+            throttle: None,
+        };
+        // Popped from the end: a permanent refusal, then two retryable failures that a
+        // retry gets past.
+        let (rt, exp, tally) = runtime_with(
+            vec![
+                retry.clone(),
+                retry.clone(),
+                ExportError::Permanent("bad request".into()),
+            ],
+            &registry,
+            &direct,
+        );
+        rt.start();
+        assert!(matches!(
+            outcome(&rt).await,
+            Settled::Refused(Refusal::Rejected(m)) if m.contains("bad request")
+        ));
+        // Retries (fast here) run while the sender waits.
+        assert!(matches!(outcome(&rt).await, Settled::Taken));
+        assert_eq!(exp.calls.load(Ordering::Relaxed), 4);
+        // Nothing is counted as dropped: the sender was told.
+        assert_eq!((tally.delivered.get(), tally.dropped.get()), (2, 0));
+        rt.shutdown(Instant::now(), Instant::now()).await;
+    }
+
+    #[tokio::test]
+    async fn wait_for_result_makes_the_sender_wait_for_the_queued_export() {
+        let registry = Registry::default();
+        let waiting = QueueConfig {
+            wait_for_result: true,
+            ..QueueConfig::default()
+        };
+        let (rt, _, tally) = runtime_with(
+            vec![ExportError::Permanent("schema mismatch".into())],
+            &registry,
+            &waiting,
+        );
+        rt.start();
+        assert!(matches!(
+            outcome(&rt).await,
+            Settled::Refused(Refusal::Rejected(_))
+        ));
+        assert!(matches!(outcome(&rt).await, Settled::Taken));
+        assert_eq!((tally.delivered.get(), tally.dropped.get()), (2, 0));
+        rt.shutdown(Instant::now(), Instant::now()).await;
+    }
+
+    #[tokio::test]
+    async fn block_on_overflow_waits_where_a_partly_full_queue_would_drop() {
+        let registry = Registry::default();
+        // Room for 5 items; 3 queued; 3 more do not fit though the queue is not "full".
+        let blocking = QueueConfig {
+            sizer: queue::Sizer::Items,
+            queue_size: 5,
+            block_on_overflow: true,
+            ..QueueConfig::default()
+        };
+        let (rt, _, tally) = runtime_with(Vec::new(), &registry, &blocking);
+        let three = || {
+            let mut out = Vec::new();
+            crate::otlp::wire::put_nested(&mut out, 1, |rs| {
+                crate::otlp::wire::put_nested(rs, 2, |ss| {
+                    for _ in 0..3 {
+                        crate::otlp::wire::put_nested(ss, 2, |_| {});
+                    }
+                })
+            });
+            Payload::decode(Signal::Traces, bytes::Bytes::from(out)).unwrap()
+        };
+        offer(&rt, three()).unwrap();
+        let Err(Refusal::Pending(p @ Pending::Room { .. })) = offer(&rt, three()) else {
+            panic!("expected a wait for room")
+        };
+        // Senders start, make room; the wait ends in the stage it resumes at.
+        rt.start();
+        assert!(matches!(p.settle(later(), None).await, Settled::Taken));
+        rt.shutdown(
+            Instant::now() + Duration::from_secs(5),
+            Instant::now() + Duration::from_secs(5),
+        )
+        .await;
+        assert_eq!(tally.dropped.get(), 0);
     }
 
     #[tokio::test]
@@ -410,14 +644,18 @@ mod tests {
         };
         let (rt, exp, tally) = runtime(vec![retry.clone(), retry], &registry);
         rt.start();
-        rt.offer(payload()).unwrap();
+        offer(&rt, payload()).unwrap();
         for _ in 0..500 {
             if tally.delivered.get() == 2 {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
-        rt.shutdown(Instant::now() + Duration::from_secs(5)).await;
+        rt.shutdown(
+            Instant::now() + Duration::from_secs(5),
+            Instant::now() + Duration::from_secs(5),
+        )
+        .await;
         assert_eq!(exp.calls.load(Ordering::Relaxed), 3);
         assert_eq!((tally.delivered.get(), tally.dropped.get()), (2, 0));
         let text = registry.render();
@@ -437,8 +675,12 @@ mod tests {
             &registry,
         );
         rt.start();
-        rt.offer(payload()).unwrap();
-        rt.shutdown(Instant::now() + Duration::from_secs(5)).await;
+        offer(&rt, payload()).unwrap();
+        rt.shutdown(
+            Instant::now() + Duration::from_secs(5),
+            Instant::now() + Duration::from_secs(5),
+        )
+        .await;
         assert_eq!(exp.calls.load(Ordering::Relaxed), 1);
         assert_eq!((tally.delivered.get(), tally.dropped.get()), (0, 2));
         assert!(registry.render().contains("otelcol_exporter_send_failed_spans_total{exporter=\"otlp/test\",data_type=\"traces\"} 2"));
@@ -455,14 +697,18 @@ mod tests {
             .collect();
         let (rt, exp, tally) = runtime(errs, &registry);
         for _ in 0..3 {
-            rt.offer(payload()).unwrap();
+            offer(&rt, payload()).unwrap();
         }
         // The senders are spawned on this single-threaded runtime and first run when
         // shutdown awaits, after it has set the stop flag: every payload gets exactly one
         // attempt, fails it, and is dropped. Retrying (there are ten scripted failures,
         // then successes) would show as more calls and delivered items.
         rt.start();
-        rt.shutdown(Instant::now() + Duration::from_secs(5)).await;
+        rt.shutdown(
+            Instant::now() + Duration::from_secs(5),
+            Instant::now() + Duration::from_secs(5),
+        )
+        .await;
         assert_eq!(tally.dropped.get(), 6);
         assert_eq!(tally.delivered.get(), 0);
         assert_eq!(exp.calls.load(Ordering::Relaxed), 3);

@@ -150,6 +150,22 @@ impl QueueConfig {
     }
 }
 
+/// A queued payload, and who waits for its outcome (`wait_for_result`), if anyone.
+#[derive(Debug)]
+pub(crate) struct Queued {
+    pub(crate) payload: crate::otlp::Payload,
+    pub(crate) done: Option<tokio::sync::oneshot::Sender<Result<(), crate::pipeline::Refusal>>>,
+}
+
+impl From<crate::otlp::Payload> for Queued {
+    fn from(payload: crate::otlp::Payload) -> Queued {
+        Queued {
+            payload,
+            done: None,
+        }
+    }
+}
+
 /// The runtime queue: bounded by `capacity` in `sizer` units, lock-light (one short critical
 /// section per push or pop), with a wake-up for the consumers.
 pub(crate) struct Queue {
@@ -164,7 +180,7 @@ pub(crate) struct Queue {
 }
 
 struct QueueState {
-    items: std::collections::VecDeque<crate::otlp::Payload>,
+    items: std::collections::VecDeque<Queued>,
     size: u64,
     closed: bool,
     /// Items ever pushed: the position the next push gets.
@@ -195,7 +211,8 @@ impl Queue {
         }
     }
 
-    fn units(&self, p: &crate::otlp::Payload) -> u64 {
+    fn units(&self, q: &Queued) -> u64 {
+        let p = &q.payload;
         match self.sizer {
             Sizer::Requests => 1,
             Sizer::Items => p.items(),
@@ -204,7 +221,7 @@ impl Queue {
     }
 
     /// Adds `p`, or gives it back when the queue is full or closed.
-    pub(crate) fn try_push(&self, p: crate::otlp::Payload) -> Result<(), crate::otlp::Payload> {
+    pub(crate) fn try_push(&self, p: Queued) -> Result<(), Queued> {
         let units = self.units(&p);
         {
             let mut s = self.state.lock();
@@ -223,7 +240,7 @@ impl Queue {
 
     /// The next payload and its position; `None` once the queue is closed and empty.
     /// The position stays in flight until [`done`](Self::done) is called with it.
-    pub(crate) async fn pop(&self) -> Option<(u64, crate::otlp::Payload)> {
+    pub(crate) async fn pop(&self) -> Option<(u64, Queued)> {
         loop {
             let notified = self.ready.notified();
             {
@@ -264,7 +281,7 @@ impl Queue {
 
     /// Takes everything still queued (at the shutdown deadline), and forgets what is in
     /// flight (the caller counts it as dropped).
-    pub(crate) fn drain(&self) -> Vec<crate::otlp::Payload> {
+    pub(crate) fn drain(&self) -> Vec<Queued> {
         let mut s = self.state.lock();
         s.size = 0;
         let left: Vec<_> = s.items.drain(..).collect();
@@ -300,12 +317,6 @@ impl Queue {
         }
     }
 
-    /// Whether the queue is at capacity (blocking exporters wait then).
-    pub(crate) fn is_full(&self) -> bool {
-        let s = self.state.lock();
-        !s.items.is_empty() && s.size >= self.capacity
-    }
-
     /// Current size in sizer units.
     pub(crate) fn size(&self) -> u64 {
         self.state.lock().size
@@ -333,27 +344,27 @@ mod tests {
     #[tokio::test]
     async fn bounded_by_sizer_and_drained_after_close() {
         let q = Queue::new(5, Sizer::Items);
-        q.try_push(payload(3)).unwrap();
-        assert!(q.try_push(payload(3)).is_err());
-        q.try_push(payload(2)).unwrap();
+        q.try_push(Queued::from(payload(3))).unwrap();
+        assert!(q.try_push(Queued::from(payload(3))).is_err());
+        q.try_push(Queued::from(payload(2))).unwrap();
         assert_eq!(q.size(), 5);
         q.close();
-        assert!(q.try_push(payload(1)).is_err());
-        assert_eq!(q.pop().await.unwrap().1.items(), 3);
-        assert_eq!(q.pop().await.unwrap().1.items(), 2);
+        assert!(q.try_push(Queued::from(payload(1))).is_err());
+        assert_eq!(q.pop().await.unwrap().1.payload.items(), 3);
+        assert_eq!(q.pop().await.unwrap().1.payload.items(), 2);
         assert!(q.pop().await.is_none());
         // An item larger than the queue fits an empty queue.
         let q = Queue::new(1, Sizer::Items);
-        q.try_push(payload(4)).unwrap();
+        q.try_push(Queued::from(payload(4))).unwrap();
     }
 
     #[tokio::test]
     async fn consumers_wake_up() {
         let q = std::sync::Arc::new(Queue::new(10, Sizer::Requests));
         let q2 = q.clone();
-        let t = tokio::spawn(async move { q2.pop().await.map(|(_, p)| p.items()) });
+        let t = tokio::spawn(async move { q2.pop().await.map(|(_, p)| p.payload.items()) });
         tokio::task::yield_now().await;
-        q.try_push(payload(7)).unwrap();
+        q.try_push(Queued::from(payload(7))).unwrap();
         assert_eq!(t.await.unwrap(), Some(7));
     }
 
@@ -365,13 +376,13 @@ mod tests {
             q.settled(q.mark(), soon()).await,
             "an empty queue is settled"
         );
-        q.try_push(payload(1)).unwrap();
-        q.try_push(payload(2)).unwrap();
+        q.try_push(Queued::from(payload(1))).unwrap();
+        q.try_push(Queued::from(payload(2))).unwrap();
         let mark = q.mark();
         let (a, _) = q.pop().await.unwrap();
         let (b, _) = q.pop().await.unwrap();
         // Pushed after the mark: not waited for.
-        q.try_push(payload(3)).unwrap();
+        q.try_push(Queued::from(payload(3))).unwrap();
         q.done(b);
         assert!(
             !q.settled(mark, soon()).await,

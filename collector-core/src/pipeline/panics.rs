@@ -50,7 +50,8 @@ struct Inner {
 #[derive(Clone)]
 pub(crate) struct Panics {
     inner: Arc<Mutex<Inner>>,
-    registry: Option<Registry>,
+    /// Weak: components holding this live in the registry's gauges.
+    registry: crate::telemetry::WeakRegistry,
     window: Duration,
 }
 
@@ -58,7 +59,7 @@ impl Default for Panics {
     fn default() -> Self {
         Panics {
             inner: Arc::default(),
-            registry: None,
+            registry: crate::telemetry::WeakRegistry::default(),
             window: FAILING_WINDOW,
         }
     }
@@ -85,7 +86,7 @@ impl Panics {
     /// Panics counted in `registry`.
     pub(crate) fn new(registry: &Registry) -> Panics {
         Panics {
-            registry: Some(registry.clone()),
+            registry: registry.downgrade(),
             ..Panics::default()
         }
     }
@@ -115,7 +116,7 @@ impl Panics {
         let counter = match inner.counters.get(component) {
             Some(c) => c.clone(),
             None => {
-                let c = match &self.registry {
+                let c = match self.registry.upgrade() {
                     Some(r) => r.counter(
                         "otelcol_component_panics",
                         "Panics caught inside a component (ours): the component dropped what it held and went on.",

@@ -74,7 +74,7 @@ use crate::Signal;
 use crate::memory::Budget;
 use crate::otlp::{Metadata, Payload};
 use crate::pipeline::Tally;
-use crate::pipeline::{Consumer, DropReason, Processor, Refusal};
+use crate::pipeline::{Consumer, DropReason, Pending, Processor, Refusal, Settled};
 use crate::telemetry::{Counter, Gauge, Histogram, Registry};
 
 /// Bucket bounds of `otelcol_processor_batch_batch_send_size`, as in Go v0.138
@@ -89,6 +89,10 @@ const SEND_SIZE_BOUNDS: [f64; 22] = [
 /// usually has room again after one export.
 const RETRY_MIN: std::time::Duration = std::time::Duration::from_millis(5);
 const RETRY_MAX: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// The longest the batch waits for an export its next stage runs while the caller waits
+/// (the exporter's own retry bound ends it first).
+const OUTCOME_BOUND: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// Go's error for one metadata combination too many (a permanent error).
 const TOO_MANY_COMBINATIONS: &str = "too many batcher metadata-value combinations";
@@ -110,11 +114,28 @@ struct Shard {
     last_flush: Instant,
     /// Batches cut but refused by the next stage, oldest first: offered again, in order,
     /// before anything newer of this shard.
-    backlog: VecDeque<Payload>,
+    backlog: VecDeque<Held>,
     /// The flush task holds a batch of the backlog out: newer batches queue behind it.
     draining: bool,
     /// Only the listed `metadata_keys`, attached to every batch of this shard.
     metadata: Option<Arc<Metadata>>,
+}
+
+/// A batch refused by the next stage, kept to be offered again. After a wait for room it
+/// goes to the stage that had none (`resume`), as the stages before that one made it, so
+/// nothing between the batch and that stage runs twice on it.
+struct Held {
+    payload: Payload,
+    resume: Option<Arc<dyn Consumer>>,
+}
+
+impl Held {
+    fn new(payload: Payload) -> Held {
+        Held {
+            payload,
+            resume: None,
+        }
+    }
 }
 
 /// The first tick of a period-`timeout` timer last reset at `last` that is after `now`.
@@ -153,6 +174,10 @@ struct Inner {
     /// Batches cut for the next stage and being offered outside the lock (a flush waits
     /// for them).
     in_transit: AtomicUsize,
+    /// Exports the next stage runs while its caller waits, waited for on tasks.
+    outcomes: Arc<AtomicUsize>,
+    /// Where those tasks run (set at start: `consume` may run on an embedder's thread).
+    runtime: std::sync::OnceLock<tokio::runtime::Handle>,
     stopping: AtomicBool,
     stop: Notify,
     task: Mutex<Option<tokio::task::JoinHandle<()>>>,
@@ -217,6 +242,8 @@ impl BatchProcessor {
                 wake: Notify::new(),
                 created: Instant::now(),
                 in_transit: AtomicUsize::new(0),
+                outcomes: Arc::new(AtomicUsize::new(0)),
+                runtime: std::sync::OnceLock::new(),
                 stopping: AtomicBool::new(false),
                 stop: Notify::new(),
                 task: Mutex::new(None),
@@ -321,7 +348,7 @@ impl Inner {
             }
         }
         if !out.is_empty() && (shard.draining || !shard.backlog.is_empty()) {
-            shard.backlog.extend(out.drain(..));
+            shard.backlog.extend(out.drain(..).map(Held::new));
             wake = true;
         }
         if !out.is_empty() {
@@ -340,14 +367,14 @@ impl Inner {
     fn offer(&self, key: &str, batches: Vec<Payload>) -> Option<Arc<Notify>> {
         let mut batches = batches.into_iter();
         while let Some(b) = batches.next() {
-            if let Some(room) = self.offer_one(b.clone()) {
+            if let Some((room, kept)) = self.offer_one(Held::new(b)) {
                 let mut shards = self.shards.lock();
                 if let Some(shard) = shards.get_mut(key) {
                     let rest: Vec<Payload> = batches.collect();
                     for p in rest.into_iter().rev() {
-                        shard.backlog.push_front(p);
+                        shard.backlog.push_front(Held::new(p));
                     }
-                    shard.backlog.push_front(b);
+                    shard.backlog.push_front(kept);
                 }
                 drop(shards);
                 self.wake.notify_one();
@@ -357,24 +384,81 @@ impl Inner {
         None
     }
 
-    /// Offers one batch; `Some` (what to wait on) when it was refused and must be kept.
-    fn offer_one(&self, b: Payload) -> Option<Arc<Notify>> {
-        let items = b.items();
-        match self.next.consume(b) {
+    /// Offers one batch; when it was refused and must be kept, what to wait on and what to
+    /// keep (the batch as it was, or as the stage that had no room gave it back).
+    fn offer_one(&self, held: Held) -> Option<(Arc<Notify>, Held)> {
+        let items = held.payload.items();
+        let target = held.resume.clone().unwrap_or_else(|| self.next.clone());
+        let original = held.payload.clone();
+        match target.consume(held.payload) {
             Ok(()) => None,
-            Err(Refusal::Retryable(_)) => Some(Arc::new(Notify::new())),
-            Err(Refusal::Blocked(room, _)) => Some(room),
+            Err(Refusal::Retryable(_)) => Some((
+                Arc::new(Notify::new()),
+                Held {
+                    payload: original,
+                    resume: held.resume,
+                },
+            )),
+            Err(Refusal::Pending(Pending::Room {
+                room,
+                payload,
+                resume,
+            })) => Some((
+                room,
+                Held {
+                    payload: *payload,
+                    resume: Some(resume),
+                },
+            )),
+            Err(Refusal::Pending(outcome @ Pending::Outcome(_))) => {
+                // An export the sender would wait for: the batch took the data already,
+                // so it waits on a task of its own and counts a failure.
+                self.await_outcome(outcome, items);
+                None
+            }
             // Dropped and counted where it happened.
             Err(Refusal::Dropped(_)) => None,
-            Err(Refusal::Permanent(msg)) => {
-                // Nothing after a batch processor refuses permanently today; if something
-                // does, the batch can never be delivered: dropped, counted, as Go does.
+            Err(Refusal::Permanent(msg) | Refusal::Rejected(msg)) => {
+                // The batch can never be delivered: dropped, counted, as Go does.
                 tracing::warn!(processor = %self.id, error = %msg, dropped_items = items, "Sender failed");
                 self.tally
                     .drop_items(&self.id, DropReason::Permanent, items);
                 None
             }
         }
+    }
+
+    /// Waits, on a task, for an export the next stage runs while its caller waits (an
+    /// exporter without a queue), and counts a failure as dropped here.
+    fn await_outcome(&self, outcome: Pending, items: u64) {
+        let runtime = self
+            .runtime
+            .get()
+            .cloned()
+            .or_else(|| tokio::runtime::Handle::try_current().ok());
+        let Some(runtime) = runtime else {
+            // Not started and not on a runtime: nothing can wait for it.
+            self.tally.drop_items(&self.id, DropReason::Shutdown, items);
+            return;
+        };
+        self.outcomes.fetch_add(1, Ordering::AcqRel);
+        let id = self.id.clone();
+        let tally = self.tally.clone();
+        let outcomes = self.outcomes.clone();
+        runtime.spawn(async move {
+            match outcome.settle(Instant::now() + OUTCOME_BOUND, None).await {
+                Settled::Taken | Settled::Refused(Refusal::Dropped(_)) => {}
+                Settled::Refused(r) => {
+                    let reason = match r {
+                        Refusal::Permanent(_) | Refusal::Rejected(_) => DropReason::Permanent,
+                        _ => DropReason::RetriesExhausted,
+                    };
+                    tally.drop_items(&id, reason, items);
+                }
+                Settled::TimedOut => tally.drop_items(&id, DropReason::RetriesExhausted, items),
+            }
+            outcomes.fetch_sub(1, Ordering::AcqRel);
+        });
     }
 
     /// Offers the backlog of shard `key`, oldest first, until it is empty or refused.
@@ -401,11 +485,10 @@ impl Inner {
                     }
                 }
             };
-            let refused = self.offer_one(b.clone());
-            if let Some(room) = refused {
+            if let Some((room, kept)) = self.offer_one(b) {
                 let mut shards = self.shards.lock();
                 if let Some(shard) = shards.get_mut(key) {
-                    shard.backlog.push_front(b);
+                    shard.backlog.push_front(kept);
                     shard.draining = false;
                 }
                 return Some(room);
@@ -429,7 +512,7 @@ impl Inner {
                     }
                     shard.due = None;
                     if shard.draining || !shard.backlog.is_empty() {
-                        shard.backlog.extend(out);
+                        shard.backlog.extend(out.into_iter().map(Held::new));
                     } else {
                         self.in_transit.fetch_add(1, Ordering::AcqRel);
                         ready.push((key.clone(), out));
@@ -508,7 +591,7 @@ impl Inner {
         for shard in shards.values_mut() {
             while !shard.pending.is_empty() {
                 let b = self.cut(shard, Trigger::Timeout, now);
-                shard.backlog.push_back(b);
+                shard.backlog.push_back(Held::new(b));
             }
             shard.due = None;
         }
@@ -529,6 +612,7 @@ impl Inner {
                 }
             }
             let idle = self.in_transit.load(Ordering::Acquire) == 0
+                && self.outcomes.load(Ordering::Acquire) == 0
                 && self
                     .shards
                     .lock()
@@ -564,7 +648,11 @@ impl Inner {
         }
         let mut dropped = 0;
         for shard in self.shards.lock().values_mut() {
-            dropped += shard.backlog.drain(..).map(|b| b.items()).sum::<u64>();
+            dropped += shard
+                .backlog
+                .drain(..)
+                .map(|b| b.payload.items())
+                .sum::<u64>();
         }
         if dropped > 0 {
             tracing::error!(
@@ -604,6 +692,7 @@ impl Processor for BatchProcessor {
     }
 
     fn start(&self) {
+        let _ = self.inner.runtime.set(tokio::runtime::Handle::current());
         let mut task = self.inner.task.lock();
         if task.is_none() {
             let inner = self.inner.clone();

@@ -94,7 +94,7 @@ impl<'a> ChainBuilder<'a> {
             // What the processor passes on is counted on the way out.
             let out: Arc<dyn Consumer> = Arc::new(Counted::outgoing(next, outgoing));
             let built = self.one(signal, id, out)?;
-            let guarded = Arc::new(Guarded::new(built.clone(), id, self.tally.clone()));
+            let guarded = Guarded::new(built.clone(), id, self.tally.clone());
             next = Arc::new(Counted::incoming(guarded, incoming));
             built_all.push(built);
         }
@@ -151,11 +151,7 @@ impl<'a> ChainBuilder<'a> {
                     .entry(id.to_owned())
                     .or_insert_with(|| Detection::new(id, r, self.tally.panics.clone()))
                     .clone();
-                Arc::new(ResourceDetectionProcessor::new(
-                    detection,
-                    r.override_,
-                    next,
-                ))
+                ResourceDetectionProcessor::new(detection, r.override_, next)
             }
             #[cfg(test)]
             ComponentConfig::TestPanic(t) => Arc::new(test_panic::TestPanic::new(t, next)),

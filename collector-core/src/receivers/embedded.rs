@@ -28,13 +28,64 @@ use crate::memory::Budget;
 use crate::otlp::Payload;
 use crate::otlp::payload::DecodeError;
 use crate::pipeline::Tally;
-use crate::pipeline::{Consumer, DropReason, ReceiverFanout, Refusal};
+use crate::pipeline::{Consumer, DropReason, Pending, ReceiverFanout, Refusal};
 use crate::telemetry::{Counter, Registry};
 use crate::{Error, ErrorKind, Signal};
 
 /// How often a held payload looks again, in case a wake-up came between its check and its
 /// wait.
 const HELD_POLL: Duration = Duration::from_millis(50);
+
+/// What one step of holding an ingested payload gave.
+enum Held {
+    Taken,
+    /// Still waiting, maybe at another stage now.
+    Again(Pending),
+    /// Refused for good (never retryable: those stay held).
+    Refused(Refusal),
+    /// The collector is stopping.
+    Stopped,
+}
+
+/// Waits for room (or [`HELD_POLL`]) once and offers the payload where it waits; a
+/// retryable refusal there keeps it held, to be offered again.
+async fn step(pending: Pending, stop: &mut tokio::sync::watch::Receiver<bool>) -> Held {
+    if *stop.borrow() {
+        return Held::Stopped;
+    }
+    match pending {
+        Pending::Outcome(fut) => tokio::select! {
+            r = fut => match r {
+                Ok(()) => Held::Taken,
+                Err(Refusal::Pending(p)) => Held::Again(p),
+                Err(r) => Held::Refused(r),
+            },
+            _ = stop.wait_for(|s| *s) => Held::Stopped,
+        },
+        Pending::Room {
+            room,
+            payload,
+            resume,
+        } => {
+            tokio::select! {
+                _ = tokio::time::timeout(HELD_POLL, room.notified()) => {}
+                _ = stop.wait_for(|s| *s) => return Held::Stopped,
+            }
+            let keep = (*payload).clone();
+            match resume.consume(*payload) {
+                Ok(()) => Held::Taken,
+                Err(Refusal::Pending(p)) => Held::Again(p),
+                // Nothing downstream took it: keep it where it waits and try again.
+                Err(Refusal::Retryable(_)) => Held::Again(Pending::Room {
+                    room: Arc::new(Notify::new()),
+                    payload: Box::new(keep),
+                    resume,
+                }),
+                Err(r) => Held::Refused(r),
+            }
+        }
+    }
+}
 
 /// Per-signal counters, named as the OTLP receiver's (`transport="inprocess"`).
 struct SignalCounters {
@@ -46,7 +97,7 @@ struct SignalCounters {
 /// The in-process receiver behind [`CollectorHandle::ingest`](crate::CollectorHandle::ingest):
 /// the pipelines that list an `embedded` receiver, per signal.
 pub(crate) struct EmbeddedReceiver {
-    consumers: [Option<Arc<dyn Consumer>>; 3],
+    consumers: [Option<ReceiverFanout>; 3],
     counters: [SignalCounters; 3],
     budget: Budget,
     tally: Arc<Tally>,
@@ -54,12 +105,14 @@ pub(crate) struct EmbeddedReceiver {
     /// exporter full), waiting on a task to be offered again.
     held: Arc<AtomicU64>,
     released: Arc<Notify>,
+    /// Set at shutdown: held payloads give up.
+    stop: tokio::sync::watch::Sender<bool>,
 }
 
 impl EmbeddedReceiver {
     /// The receiver for `targets` (per signal, in [`Signal::ALL`] order).
     pub(crate) fn new(
-        targets: [Vec<Arc<dyn Consumer>>; 3],
+        targets: [Vec<(String, Arc<dyn Consumer>)>; 3],
         budget: Budget,
         tally: Arc<Tally>,
         registry: &Registry,
@@ -85,9 +138,8 @@ impl EmbeddedReceiver {
                 ),
             }
         });
-        let consumers = targets.map(|t| {
-            (!t.is_empty()).then(|| Arc::new(ReceiverFanout::new(t)) as Arc<dyn Consumer>)
-        });
+        let consumers =
+            targets.map(|t| (!t.is_empty()).then(|| ReceiverFanout::new(t, tally.clone())));
         EmbeddedReceiver {
             consumers,
             counters,
@@ -95,6 +147,7 @@ impl EmbeddedReceiver {
             tally,
             held: Arc::new(AtomicU64::new(0)),
             released: Arc::new(Notify::new()),
+            stop: tokio::sync::watch::channel(false).0,
         }
     }
 
@@ -108,7 +161,7 @@ impl EmbeddedReceiver {
         data: Bytes,
         runtime: &tokio::runtime::Handle,
     ) -> Result<(), Error> {
-        let Some(consumer) = &self.consumers[signal.index()] else {
+        let Some(fanout) = &self.consumers[signal.index()] else {
             return Err(Error::new(
                 ErrorKind::InvalidArgument,
                 format!(
@@ -129,7 +182,17 @@ impl EmbeddedReceiver {
         if items == 0 {
             return Ok(());
         }
-        match consumer.consume(payload) {
+        let mut offered = fanout.offer(payload);
+        // Waits are held on tasks: `ingest` never waits, so what waits is acknowledged.
+        let pending = offered.take_pending();
+        if !pending.is_empty() {
+            offered.hold();
+        }
+        let result = offered.decide(fanout.tally());
+        for (id, p) in pending {
+            self.hold(id, p, items, runtime);
+        }
+        match result {
             Ok(()) => {
                 c.accepted.add(items);
                 Ok(())
@@ -138,14 +201,14 @@ impl EmbeddedReceiver {
                 c.refused.add(items);
                 Err(Error::new(ErrorKind::Retryable, msg))
             }
-            Err(Refusal::Permanent(msg) | Refusal::Dropped(msg)) => {
+            Err(Refusal::Permanent(msg) | Refusal::Rejected(msg) | Refusal::Dropped(msg)) => {
                 c.failed.add(items);
                 Err(Error::new(ErrorKind::Internal, msg))
             }
-            Err(Refusal::Blocked(room, back)) => {
-                c.accepted.add(items);
-                self.hold(consumer.clone(), room, *back, runtime);
-                Ok(())
+            // `decide` answers with refusals only.
+            Err(Refusal::Pending(_)) => {
+                c.failed.add(items);
+                Err(Error::new(ErrorKind::Internal, "left waiting"))
             }
         }
     }
@@ -161,34 +224,35 @@ impl EmbeddedReceiver {
         )
     }
 
-    /// Offers `payload` again each time `room` is signalled (or every [`HELD_POLL`])
-    /// until a stage takes it; a later refusal drops it, counted and logged (it was
-    /// accepted).
-    fn hold(
-        &self,
-        consumer: Arc<dyn Consumer>,
-        mut room: Arc<Notify>,
-        mut payload: Payload,
-        runtime: &tokio::runtime::Handle,
-    ) {
+    /// Holds what pipeline `id` waits for on a task until a stage takes it: after each
+    /// signal of room (or every [`HELD_POLL`]) it is offered again where it waits, and a
+    /// retryable refusal there keeps it held, so nothing `ingest` acknowledged is lost
+    /// while the collector runs. A permanent refusal drops it, counted; so does shutdown.
+    fn hold(&self, id: String, pending: Pending, items: u64, runtime: &tokio::runtime::Handle) {
         self.held.fetch_add(1, Ordering::AcqRel);
         let held = self.held.clone();
         let released = self.released.clone();
         let tally = self.tally.clone();
+        let mut stop = self.stop.subscribe();
         runtime.spawn(async move {
+            let mut pending = pending;
             loop {
-                let _ = tokio::time::timeout(HELD_POLL, room.notified()).await;
-                let items = payload.items();
-                match consumer.consume(payload) {
-                    Ok(()) => break,
-                    Err(Refusal::Blocked(r, back)) => {
-                        room = r;
-                        payload = *back;
+                match step(pending, &mut stop).await {
+                    Held::Taken => break,
+                    Held::Again(p) => pending = p,
+                    Held::Refused(r) => {
+                        let reason = match r {
+                            Refusal::Dropped(_) => break,
+                            Refusal::Retryable(_) => DropReason::RetriesExhausted,
+                            _ => DropReason::Permanent,
+                        };
+                        tracing::error!(pipeline = %id, dropped_items = items, error = ?r, "Ingested data held back could not be delivered; dropping it.");
+                        tally.drop_items(&id, reason, items);
+                        break;
                     }
-                    Err(Refusal::Dropped(_)) => break,
-                    Err(Refusal::Retryable(msg) | Refusal::Permanent(msg)) => {
-                        tracing::error!(dropped_items = items, error = %msg, "Ingested data held back could not be delivered; dropping it.");
-                        tally.drop_items("embedded", DropReason::Permanent, items);
+                    Held::Stopped => {
+                        tracing::error!(pipeline = %id, dropped_items = items, "Shutdown: dropping ingested data still held back.");
+                        tally.drop_items(&id, DropReason::Shutdown, items);
                         break;
                     }
                 }
@@ -196,6 +260,11 @@ impl EmbeddedReceiver {
             held.fetch_sub(1, Ordering::AcqRel);
             released.notify_waiters();
         });
+    }
+
+    /// Makes held payloads give up (counted as dropped): the collector is stopping.
+    pub(crate) fn stop(&self) {
+        let _ = self.stop.send(true);
     }
 
     /// Waits until no ingested payload is held back, or `deadline` (false).

@@ -110,7 +110,37 @@ fn owned(labels: &[(&str, &str)]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A registry that does not keep it alive: for what the registry's own gauges hold (an
+/// exporter's state holds the tally, whose drop counters are made on demand), so that no
+/// cycle keeps a stopped collector's memory.
+#[derive(Clone, Default)]
+pub(crate) struct WeakRegistry {
+    families: std::sync::Weak<Mutex<Vec<Family>>>,
+}
+
+impl std::fmt::Debug for WeakRegistry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WeakRegistry").finish_non_exhaustive()
+    }
+}
+
+impl WeakRegistry {
+    /// The registry, while the collector that owns it lives.
+    pub(crate) fn upgrade(&self) -> Option<Registry> {
+        self.families
+            .upgrade()
+            .map(|families| Registry { families })
+    }
+}
+
 impl Registry {
+    /// A handle that does not keep the registry alive.
+    pub(crate) fn downgrade(&self) -> WeakRegistry {
+        WeakRegistry {
+            families: Arc::downgrade(&self.families),
+        }
+    }
+
     /// Returns the existing series or registers it.
     fn series<T>(
         &self,

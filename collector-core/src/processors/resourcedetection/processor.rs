@@ -2,10 +2,11 @@
 //! every detector concurrently and bounded by `timeout`, then merged into every resource
 //! that passes.
 //!
-//! Until detection has finished (or timed out) the processor answers
-//! [`Refusal::Blocked`]: the receiver keeps the payload (still on the memory budget) and
-//! offers it again when the detection's `Notify` fires, so data sent during start-up is held
-//! rather than refused or sent without its resource.
+//! Until detection has finished (or timed out) the processor answers [`Pending::Room`] with
+//! itself as the place to resume: the receiver keeps the payload (still on the memory
+//! budget) and offers it to this processor again when the detection's `Notify` fires, so
+//! data sent during start-up is held rather than refused or sent without its resource, and
+//! the processors before this one do not run on it twice.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -22,7 +23,7 @@ use super::http::MetadataClient;
 use super::{AttributeToggle, ResourceDetectionConfig};
 use crate::otlp::{Payload, Value};
 use crate::pipeline::panics::Panics;
-use crate::pipeline::{Consumer, Processor, Refusal};
+use crate::pipeline::{Consumer, Pending, Processor, Refusal};
 use crate::{Error, ErrorKind};
 
 /// How a detector reads environment variables. Production reads the process environment;
@@ -311,6 +312,8 @@ pub(crate) struct ResourceDetectionProcessor {
     detection: Arc<Detection>,
     override_: bool,
     next: Arc<dyn Consumer>,
+    /// Itself, as the place a held payload resumes.
+    me: std::sync::Weak<ResourceDetectionProcessor>,
 }
 
 impl ResourceDetectionProcessor {
@@ -319,12 +322,13 @@ impl ResourceDetectionProcessor {
         detection: Arc<Detection>,
         override_: bool,
         next: Arc<dyn Consumer>,
-    ) -> ResourceDetectionProcessor {
-        ResourceDetectionProcessor {
+    ) -> Arc<ResourceDetectionProcessor> {
+        Arc::new_cyclic(|me| ResourceDetectionProcessor {
             detection,
             override_,
             next,
-        }
+            me: me.clone(),
+        })
     }
 }
 
@@ -335,10 +339,16 @@ impl Consumer for ResourceDetectionProcessor {
                 apply(&mut payload, d, self.override_);
                 self.next.consume(payload)
             }
-            None => Err(Refusal::Blocked(
-                self.detection.notify.clone(),
-                Box::new(payload),
-            )),
+            None => match self.me.upgrade() {
+                Some(me) => Err(Refusal::Pending(Pending::Room {
+                    room: self.detection.notify.clone(),
+                    payload: Box::new(payload),
+                    resume: me,
+                })),
+                None => Err(Refusal::Retryable(
+                    "resource detection is shutting down".to_owned(),
+                )),
+            },
             Some(State::Failed(msg)) => Err(Refusal::Retryable(format!(
                 "resource detection failed: {msg}"
             ))),
@@ -827,11 +837,20 @@ service:
         let sink = Arc::new(Sink(Mutex::new(Vec::new())));
         let p = ResourceDetectionProcessor::new(detection.clone(), true, sink.clone());
         assert!(p.delays_readiness());
-        // Not started: held (Blocked, payload handed back).
-        let back = match p.consume(payload()) {
-            Err(Refusal::Blocked(n, back)) => {
-                assert!(Arc::ptr_eq(&n, &detection.notify));
-                *back
+        // Not started: held (the payload handed back, to resume at this processor).
+        let (back, resume) = match p.consume(payload()) {
+            Err(Refusal::Pending(Pending::Room {
+                room,
+                payload,
+                resume,
+            })) => {
+                assert!(Arc::ptr_eq(&room, &detection.notify));
+                let me: Arc<dyn Consumer> = p.clone();
+                assert!(std::ptr::eq(
+                    Arc::as_ptr(&resume).cast::<()>(),
+                    Arc::as_ptr(&me).cast::<()>()
+                ));
+                (*payload, resume)
             }
             other => panic!("{other:?}"),
         };
@@ -842,7 +861,7 @@ service:
             .await
             .unwrap();
         assert!(detection.is_ready());
-        p.consume(back).unwrap();
+        resume.consume(back).unwrap();
         let got = sink.0.lock().pop().unwrap();
         let r = decoded(&got);
         assert!(attrs(&r.resource_spans[0]).contains(&("k".to_owned(), "v".to_owned())));

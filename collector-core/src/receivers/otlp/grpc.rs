@@ -119,6 +119,24 @@ fn signal_of(path: &str) -> Option<Signal> {
     }
 }
 
+/// A `grpc-timeout` header value: at most 8 digits and a unit (the gRPC HTTP/2 spec).
+fn grpc_timeout(v: &str) -> Option<Duration> {
+    let (digits, unit) = v.split_at(v.len().checked_sub(1)?);
+    if digits.is_empty() || digits.len() > 8 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n: u64 = digits.parse().ok()?;
+    Some(match unit {
+        "H" => Duration::from_secs(n * 3600),
+        "M" => Duration::from_secs(n * 60),
+        "S" => Duration::from_secs(n),
+        "m" => Duration::from_millis(n),
+        "u" => Duration::from_micros(n),
+        "n" => Duration::from_nanos(n),
+        _ => return None,
+    })
+}
+
 /// Binds and serves OTLP/gRPC.
 pub(crate) fn start(
     cfg: &GrpcServerConfig,
@@ -236,6 +254,11 @@ async fn handle(
             &format!("grpc: Decompressor is not installed for grpc-encoding {encoding_name:?}"),
         );
     };
+    let client_wait = req
+        .headers()
+        .get("grpc-timeout")
+        .and_then(|v| v.to_str().ok())
+        .and_then(grpc_timeout);
     let metadata = include_metadata.then(|| {
         Arc::new(Metadata::new(req.headers().iter().filter_map(|(k, v)| {
             let k = k.as_str();
@@ -260,7 +283,7 @@ async fn handle(
         }
     };
     match core
-        .receive(signal, bytes, reservation, false, metadata)
+        .receive(signal, bytes, reservation, false, metadata, client_wait)
         .await
     {
         Outcome::Accepted => grpc_response(Code::Ok, ""),
@@ -375,6 +398,17 @@ mod tests {
     #[test]
     fn grpc_message_is_percent_encoded() {
         assert_eq!(percent_encode("a b%c\né"), "a b%25c%0A%C3%A9");
+    }
+
+    #[test]
+    fn grpc_timeouts_parse() {
+        assert_eq!(grpc_timeout("10S"), Some(Duration::from_secs(10)));
+        assert_eq!(grpc_timeout("250m"), Some(Duration::from_millis(250)));
+        assert_eq!(grpc_timeout("1H"), Some(Duration::from_secs(3600)));
+        assert_eq!(grpc_timeout("5000000u"), Some(Duration::from_secs(5)));
+        for bad in ["", "S", "10", "123456789S", "1x", "-1S"] {
+            assert_eq!(grpc_timeout(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -447,7 +447,7 @@ async fn handle(
         }
     };
     match core
-        .receive(signal, body, reservation, json, metadata)
+        .receive(signal, body, reservation, json, metadata, None)
         .await
     {
         Outcome::Accepted => success(json),

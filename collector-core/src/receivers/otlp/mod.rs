@@ -76,13 +76,12 @@ use crate::memory::{Budget, Reservation};
 use crate::otlp::payload::DecodeError;
 use crate::otlp::{Metadata, Payload};
 use crate::pipeline::panics::Panics;
-use crate::pipeline::{Consumer, Refusal};
+use crate::pipeline::{ReceiverFanout, Refusal, Stop};
 use crate::telemetry::{Counter, Registry};
 
-/// How long a request may wait for an exporter with `block_on_overflow` to have room.
-const BLOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
-/// How long one wait lasts before the room is checked again.
-const BLOCK_POLL: std::time::Duration = std::time::Duration::from_millis(50);
+/// How long a request may wait at a stage that has no room (a `block_on_overflow` queue,
+/// resource detection still running) when the client sets no shorter deadline.
+pub(crate) const BLOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The answer to a request the memory budget cannot take now (retryable).
 pub(crate) const OVER_BUDGET: &str = "data refused due to high memory usage";
@@ -147,22 +146,25 @@ impl SignalMetrics {
 /// What the gRPC and HTTP servers of one receiver share: the pipelines per signal, the
 /// budget, and the metrics.
 pub(crate) struct ReceiverCore {
-    consumers: [Option<Arc<dyn Consumer>>; 3],
+    consumers: [Option<Arc<ReceiverFanout>>; 3],
     pub(crate) budget: Budget,
     metrics: [SignalMetrics; 3],
     /// The receiver's id, for panics caught in its handlers.
     pub(crate) id: String,
     pub(crate) panics: Panics,
+    /// Set when the receiver stops: requests waiting at a stage give up.
+    stop: Stop,
 }
 
 impl ReceiverCore {
     pub(crate) fn new(
         id: &str,
         transport: &str,
-        consumers: [Option<Arc<dyn Consumer>>; 3],
+        consumers: [Option<Arc<ReceiverFanout>>; 3],
         budget: Budget,
         registry: &Registry,
         panics: Panics,
+        stop: Stop,
     ) -> ReceiverCore {
         ReceiverCore {
             consumers,
@@ -170,6 +172,7 @@ impl ReceiverCore {
             metrics: Signal::ALL.map(|s| SignalMetrics::new(registry, id, transport, s)),
             id: id.to_owned(),
             panics,
+            stop,
         }
     }
 
@@ -189,8 +192,8 @@ impl ReceiverCore {
     }
 
     /// Validates `body` (accounted on the budget by `reservation`) and hands it to the
-    /// pipelines; waits (up to [`BLOCK_WAIT`]) while an exporter with `block_on_overflow`
-    /// is full.
+    /// pipelines; waits where a stage has no room, up to the client's deadline
+    /// (`client_wait`) or [`BLOCK_WAIT`], whichever is first, or until the receiver stops.
     pub(crate) async fn receive(
         &self,
         signal: Signal,
@@ -198,6 +201,7 @@ impl ReceiverCore {
         reservation: Reservation,
         json: bool,
         metadata: Option<Arc<Metadata>>,
+        client_wait: Option<std::time::Duration>,
     ) -> Outcome {
         let m = &self.metrics[signal.index()];
         let decoded = if json {
@@ -229,22 +233,15 @@ impl ReceiverCore {
         if let Some(md) = metadata {
             payload = payload.with_metadata(md);
         }
-        let Some(consumer) = &self.consumers[signal.index()] else {
+        let Some(fanout) = &self.consumers[signal.index()] else {
             m.requests_failure.add(1);
             return Outcome::Failed(format!("no pipeline takes {signal}"));
         };
-        let deadline = tokio::time::Instant::now() + BLOCK_WAIT;
-        let result = loop {
-            match consumer.consume(payload) {
-                Err(Refusal::Blocked(room, back)) if tokio::time::Instant::now() < deadline => {
-                    // Bounded waits: a wake-up between the check and the wait is not missed
-                    // for long.
-                    let _ = tokio::time::timeout(BLOCK_POLL, room.notified()).await;
-                    payload = *back;
-                }
-                other => break other,
-            }
-        };
+        let wait = client_wait.map_or(BLOCK_WAIT, |w| w.min(BLOCK_WAIT));
+        let deadline = tokio::time::Instant::now() + wait;
+        let result = fanout
+            .deliver(payload, deadline, Some(self.stop.clone()))
+            .await;
         match result {
             Ok(()) => {
                 m.accepted.add(items);
@@ -256,15 +253,21 @@ impl ReceiverCore {
                 m.requests_refused.add(1);
                 Outcome::Refused(msg)
             }
-            Err(Refusal::Blocked(..)) => {
-                m.refused.add(items);
-                m.requests_refused.add(1);
-                Outcome::Refused("sending queue is full".to_owned())
+            Err(Refusal::Rejected(msg)) => {
+                m.failed.add(items);
+                m.requests_failure.add(1);
+                Outcome::Invalid(msg)
             }
             Err(Refusal::Permanent(msg) | Refusal::Dropped(msg)) => {
                 m.failed.add(items);
                 m.requests_failure.add(1);
                 Outcome::Failed(msg)
+            }
+            Err(Refusal::Pending(_)) => {
+                // `deliver` settles every wait; kept total for the compiler.
+                m.refused.add(items);
+                m.requests_refused.add(1);
+                Outcome::Refused("still waiting".to_owned())
             }
         }
     }
@@ -286,18 +289,24 @@ pub(crate) fn status_proto(code: i32, message: &str) -> Vec<u8> {
 /// A running OTLP receiver: its gRPC and HTTP servers.
 pub(crate) struct OtlpReceiver {
     servers: Vec<crate::server::ServerHandle>,
+    /// Tells requests waiting at a stage to give up (the drain is ending).
+    stop: tokio::sync::watch::Sender<bool>,
 }
+
+/// What is left of a receiver's drain for requests that gave up waiting to answer.
+const ANSWER_MARGIN: std::time::Duration = std::time::Duration::from_millis(200);
 
 impl OtlpReceiver {
     /// Binds and serves the configured protocols.
     pub(crate) fn start(
         id: &str,
         config: &OtlpReceiverConfig,
-        consumers: [Option<Arc<dyn Consumer>>; 3],
+        consumers: [Option<Arc<ReceiverFanout>>; 3],
         budget: &Budget,
         registry: &Registry,
         panics: &Panics,
     ) -> Result<OtlpReceiver, crate::Error> {
+        let (stop, stopping) = tokio::sync::watch::channel(false);
         let mut servers = Vec::new();
         let fail = |endpoint: &str, e: crate::Error| {
             crate::Error::new(
@@ -316,6 +325,7 @@ impl OtlpReceiver {
                 budget.clone(),
                 registry,
                 panics.clone(),
+                stopping.clone(),
             ));
             servers.push(grpc::start(g, core, registry).map_err(|e| fail(&g.endpoint, e))?);
         }
@@ -327,10 +337,20 @@ impl OtlpReceiver {
                 budget.clone(),
                 registry,
                 panics.clone(),
+                stopping,
             ));
-            servers.push(http::start(h, core, registry).map_err(|e| fail(&h.endpoint, e))?);
+            match http::start(h, core, registry) {
+                Ok(s) => servers.push(s),
+                Err(e) => {
+                    // Whatever already listens stops again.
+                    for s in servers {
+                        s.abort();
+                    }
+                    return Err(fail(&h.endpoint, e));
+                }
+            }
         }
-        Ok(OtlpReceiver { servers })
+        Ok(OtlpReceiver { servers, stop })
     }
 
     /// The bound addresses (gRPC first).
@@ -341,10 +361,28 @@ impl OtlpReceiver {
             .collect()
     }
 
-    /// Stops accepting and lets in-flight requests finish within `grace`.
+    /// Stops accepting at once and lets in-flight requests finish within `grace`, every
+    /// server at the same time; requests still waiting at a stage give up shortly before
+    /// the grace ends, so that they can answer.
     pub(crate) async fn shutdown(self, grace: std::time::Duration) {
-        for s in self.servers {
-            s.shutdown(grace).await;
+        let stop = self.stop;
+        let give_up = grace.saturating_sub(ANSWER_MARGIN);
+        let tasks: Vec<_> = self
+            .servers
+            .into_iter()
+            .map(|s| tokio::spawn(s.shutdown(grace)))
+            .collect();
+        let all = async {
+            for t in tasks {
+                let _ = t.await;
+            }
+        };
+        tokio::pin!(all);
+        tokio::select! {
+            _ = &mut all => return,
+            _ = tokio::time::sleep(give_up) => {}
         }
+        let _ = stop.send(true);
+        all.await;
     }
 }
