@@ -92,9 +92,15 @@ fn json_output_matches_golden_files() {
                 actual.display()
             );
         }
-        // And it reads back to the same request.
+        // And it reads back to the same request. Not to the same bytes: fields are written
+        // in document order, and the vectors' order is not ours.
         let back = Payload::from_json(signal, &out).unwrap();
-        assert_eq!(back.to_bytes(), p.to_bytes(), "{name}");
+        assert_eq!(
+            canonical(signal, &back.to_bytes()),
+            canonical(signal, &p.to_bytes()),
+            "{name}"
+        );
+        assert_eq!(back.to_json(), out, "{name}");
     }
 }
 

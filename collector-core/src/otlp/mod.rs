@@ -26,6 +26,7 @@
 mod edit;
 mod items;
 mod json;
+mod json_in;
 mod payload;
 mod schema;
 mod validate;

@@ -196,6 +196,12 @@ impl ReceiverCore {
         };
         let mut payload = match decoded {
             Ok(p) => p,
+            // Decoding JSON reserves its output on the budget as it grows: a refusal there
+            // is the same retryable answer as one at admission.
+            Err(e) if e.kind() == crate::ErrorKind::Retryable => {
+                m.requests_refused.add(1);
+                return Outcome::Refused(e.message().to_owned());
+            }
             Err(e) => {
                 m.requests_failure.add(1);
                 return Outcome::Invalid(e.message().to_owned());
@@ -324,5 +330,63 @@ impl OtlpReceiver {
         for s in self.servers {
             s.shutdown(grace).await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Takes everything.
+    struct Sink;
+
+    impl Consumer for Sink {
+        fn consume(&self, _: Payload) -> Result<(), Refusal> {
+            Ok(())
+        }
+    }
+
+    fn core(budget: &Budget) -> ReceiverCore {
+        let sink: Arc<dyn Consumer> = Arc::new(Sink);
+        ReceiverCore::new(
+            "otlp",
+            "http",
+            [Some(sink.clone()), Some(sink.clone()), Some(sink)],
+            budget.clone(),
+            &Registry::default(),
+        )
+    }
+
+    fn request(spans: usize) -> Vec<u8> {
+        let span = r#"{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","name":"span","attributes":[{"key":"k","value":{"stringValue":"v"}}]}"#;
+        let spans = vec![span; spans].join(",");
+        format!(r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{spans}]}}]}}]}}"#).into_bytes()
+    }
+
+    /// A JSON body admitted on the budget whose protobuf form the budget then refuses is
+    /// answered as a refusal (503 / UNAVAILABLE), not as invalid data.
+    #[tokio::test]
+    async fn json_decoding_over_budget_is_a_refusal() {
+        let body = request(1000);
+        let budget = Budget::new(body.len() + body.len() / 8);
+        let core = core(&budget);
+        let reservation = budget.try_reserve(body.len()).unwrap();
+        let body = crate::memory::accounted(body, reservation);
+        match core.receive(Signal::Traces, body, true, None).await {
+            Outcome::Refused(m) => assert_eq!(m, "data refused due to high memory usage"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(budget.used(), 0);
+        let m = &core.metrics[Signal::Traces.index()];
+        assert_eq!(m.requests_refused.get(), 1);
+        assert_eq!(m.requests_failure.get(), 0);
+        // With room, the same body goes through.
+        budget.set_limit(usize::MAX);
+        let body = Bytes::from(request(1000));
+        assert!(matches!(
+            core.receive(Signal::Traces, body, true, None).await,
+            Outcome::Accepted
+        ));
+        assert_eq!(m.accepted.get(), 1000);
     }
 }
