@@ -378,12 +378,11 @@ impl Shared {
             }
             Err(e) => e,
         };
-        if let Some(done) = done {
-            match done.send(Err(refusal)) {
-                Ok(()) => return,
-                // The waiter gave up: the failure is ours to count.
-                Err(_) => {}
-            }
+        // If the waiter gave up, the failure is ours to count.
+        if let Some(done) = done
+            && done.send(Err(refusal)).is_ok()
+        {
+            return;
         }
         self.tally.drop_items(&self.id, reason, items);
     }

@@ -26,6 +26,7 @@
 mod edit;
 mod items;
 mod json;
+mod json_in;
 pub(crate) mod payload;
 mod schema;
 mod validate;

@@ -473,25 +473,37 @@ impl Payload {
 
     /// Parses an OTLP/JSON export request (camelCase or snake_case keys, enum names or
     /// integers, 64-bit integers as strings or numbers, hex ids in either case; unknown
-    /// fields ignored).
+    /// fields ignored), transcoding it to protobuf in one pass without building a tree.
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::InvalidData`](crate::ErrorKind::InvalidData) naming the JSON path.
+    /// [`ErrorKind::InvalidData`](crate::ErrorKind::InvalidData) naming the JSON path, also
+    /// when the protobuf form would be larger than four times the JSON plus 64 KiB (valid
+    /// OTLP/JSON never is).
     pub fn from_json(signal: Signal, json: &[u8]) -> Result<Payload, Error> {
-        let bytes = Bytes::from(super::json::json_to_proto(signal, json)?);
-        Payload::decode(signal, bytes)
+        let t = super::json_in::json_to_proto(signal, json, None)?;
+        Payload::decode(signal, Bytes::from(t.buf))
     }
 
-    /// As [`from_json`](Self::from_json), with the protobuf buffer accounted on `budget`.
+    /// As [`from_json`](Self::from_json), with the protobuf buffer reserved on `budget` as it
+    /// grows (before each growth) and accounted for as long as the payload's bytes live.
+    ///
+    /// # Errors
+    ///
+    /// As [`from_json`](Self::from_json), and
+    /// [`ErrorKind::Retryable`](crate::ErrorKind::Retryable) when the budget refuses the
+    /// output.
     pub(crate) fn from_json_accounted(
         signal: Signal,
         json: &[u8],
         budget: &crate::memory::Budget,
     ) -> Result<Payload, Error> {
-        let proto = super::json::json_to_proto(signal, json)?;
-        let reservation = budget.force_reserve(proto.len());
-        Payload::decode(signal, crate::memory::accounted(proto, reservation))
+        let t = super::json_in::json_to_proto(signal, json, Some(budget))?;
+        let reservation = match t.reservation {
+            Some(r) => r,
+            None => budget.force_reserve(t.buf.len()),
+        };
+        Payload::decode(signal, crate::memory::accounted(t.buf, reservation))
     }
 
     /// The payload as an OTLP/JSON export request (lowerCamelCase keys, 64-bit integers as

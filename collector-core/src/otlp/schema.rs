@@ -601,6 +601,47 @@ pub(crate) static RESOURCE_METRICS: Msg = Msg {
     ],
 };
 
+// ---- export requests ----------------------------------------------------------------------
+
+static EXPORT_TRACES: Msg = Msg {
+    fields: &[f(
+        1,
+        "resource_spans",
+        "resourceSpans",
+        Ty::Msg(&RESOURCE_SPANS),
+        R,
+    )],
+};
+
+static EXPORT_LOGS: Msg = Msg {
+    fields: &[f(
+        1,
+        "resource_logs",
+        "resourceLogs",
+        Ty::Msg(&RESOURCE_LOGS),
+        R,
+    )],
+};
+
+static EXPORT_METRICS: Msg = Msg {
+    fields: &[f(
+        1,
+        "resource_metrics",
+        "resourceMetrics",
+        Ty::Msg(&RESOURCE_METRICS),
+        R,
+    )],
+};
+
+/// The `Export*ServiceRequest` schema of a signal.
+pub(crate) fn request(signal: crate::Signal) -> &'static Msg {
+    match signal {
+        crate::Signal::Traces => &EXPORT_TRACES,
+        crate::Signal::Logs => &EXPORT_LOGS,
+        crate::Signal::Metrics => &EXPORT_METRICS,
+    }
+}
+
 /// The `ResourceX` schema and the request's field names for a signal.
 pub(crate) fn resource_x(signal: crate::Signal) -> (&'static Msg, &'static str, &'static str) {
     match signal {

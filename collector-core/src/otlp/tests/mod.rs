@@ -5,6 +5,7 @@ mod arb;
 mod checks;
 mod differential;
 mod items;
+mod json_in;
 mod noise;
 mod reference;
 mod structure;

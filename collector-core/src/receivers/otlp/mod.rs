@@ -209,7 +209,12 @@ impl ReceiverCore {
             // is reserved on its own.
             let out = Payload::from_json_accounted(signal, &body, &self.budget);
             drop((body, reservation));
-            out.map_err(DecodeError::Invalid)
+            // Decoding JSON reserves its output on the budget as it grows: a refusal there
+            // is the same retryable answer as one at admission.
+            out.map_err(|e| match e.kind() {
+                crate::ErrorKind::Retryable => DecodeError::OverBudget,
+                _ => DecodeError::Invalid(e),
+            })
         } else {
             Payload::decode_received(signal, body, reservation)
         };
@@ -384,5 +389,75 @@ impl OtlpReceiver {
         }
         let _ = stop.send(true);
         all.await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Takes everything.
+    struct Sink;
+
+    impl crate::pipeline::Consumer for Sink {
+        fn consume(&self, _: Payload) -> Result<(), Refusal> {
+            Ok(())
+        }
+    }
+
+    fn core(budget: &Budget) -> ReceiverCore {
+        let sink: Arc<dyn crate::pipeline::Consumer> = Arc::new(Sink);
+        let fanout = || {
+            Some(Arc::new(ReceiverFanout::new(
+                vec![("traces".to_owned(), sink.clone())],
+                Arc::default(),
+            )))
+        };
+        ReceiverCore::new(
+            "otlp",
+            "http",
+            [fanout(), fanout(), fanout()],
+            budget.clone(),
+            &Registry::default(),
+            Panics::default(),
+            tokio::sync::watch::channel(false).1,
+        )
+    }
+
+    fn request(spans: usize) -> Vec<u8> {
+        let span = r#"{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","name":"span","attributes":[{"key":"k","value":{"stringValue":"v"}}]}"#;
+        let spans = vec![span; spans].join(",");
+        format!(r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{spans}]}}]}}]}}"#).into_bytes()
+    }
+
+    /// A JSON body admitted on the budget whose protobuf form the budget then refuses is
+    /// answered as a refusal (503 / UNAVAILABLE), not as invalid data.
+    #[tokio::test]
+    async fn json_decoding_over_budget_is_a_refusal() {
+        let body = request(1000);
+        let budget = Budget::new(body.len() + body.len() / 8);
+        let core = core(&budget);
+        let reservation = budget.try_reserve(body.len()).unwrap();
+        match core
+            .receive(Signal::Traces, body, reservation, true, None, None)
+            .await
+        {
+            Outcome::Refused(m) => assert_eq!(m, "data refused due to high memory usage"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(budget.used(), 0);
+        let m = &core.metrics[Signal::Traces.index()];
+        assert_eq!(m.requests_refused.get(), 1);
+        assert_eq!(m.requests_failure.get(), 0);
+        // With room, the same body goes through.
+        budget.set_limit(usize::MAX);
+        let body = request(1000);
+        let reservation = budget.try_reserve(body.len()).unwrap();
+        assert!(matches!(
+            core.receive(Signal::Traces, body, reservation, true, None, None)
+                .await,
+            Outcome::Accepted
+        ));
+        assert_eq!(m.accepted.get(), 1000);
     }
 }
