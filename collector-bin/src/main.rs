@@ -248,12 +248,15 @@ fn run(cli: &Cli) -> ExitCode {
     })
 }
 
-/// Waits for SIGTERM (what ECS sends) or SIGINT.
+/// Waits for SIGTERM (what ECS sends), SIGINT or SIGHUP. The Go collector reloads its
+/// configuration on SIGHUP; until this one can, SIGHUP drains and exits as SIGTERM does
+/// (never the default action, which kills without a drain). docs/migration.md says so.
 async fn wait_for_signal() -> &'static str {
     use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut int)) = (
+    let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
         signal(SignalKind::terminate()),
         signal(SignalKind::interrupt()),
+        signal(SignalKind::hangup()),
     ) else {
         // Without signal handlers the process can only be killed; wait forever.
         std::future::pending::<()>().await;
@@ -262,6 +265,7 @@ async fn wait_for_signal() -> &'static str {
     tokio::select! {
         _ = term.recv() => "terminated",
         _ = int.recv() => "interrupt",
+        _ = hup.recv() => "hangup",
     }
 }
 

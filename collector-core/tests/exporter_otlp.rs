@@ -234,6 +234,30 @@ async fn throttles_are_honoured() {
     sink.stop();
 }
 
+/// Go retries RESOURCE_EXHAUSTED whenever the status carries a RetryInfo, with a delay or
+/// not (exporterhelper's `shouldRetry` checks `retryInfo != nil`; the delay only sets the
+/// wait): `exporter/otlpexporter/otlp.go`, `shouldRetry` and `getRetryInfo`, v0.138.0.
+#[tokio::test]
+async fn resource_exhausted_with_a_bare_retry_info_is_retried() {
+    let sink = Sink::start(None).await;
+    let a = sink.addr;
+    sink.then(Answer::GrpcBareRetryInfo(8));
+    let exporters = format!(
+        "  otlp:\n    endpoint: {a}\n    tls:\n      insecure: true\n    retry_on_failure:\n      initial_interval: 10ms\n"
+    );
+    let h = pipeline(&exporters, "otlp").await;
+    assert_eq!(send(&h, 1, 5).await, 1);
+    wait(|| sink.spans() == 5).await;
+    assert_eq!(sink.requests(), 2);
+    assert_eq!(
+        metric(&h, "otelcol_exporter_send_failed_spans_total", ""),
+        0.0
+    );
+    let report = h.shutdown(Duration::from_secs(5)).await;
+    assert_eq!((report.delivered_items, report.dropped_items), (5, 0));
+    sink.stop();
+}
+
 #[tokio::test]
 async fn permanent_errors_are_dropped_after_one_attempt() {
     let sink = Sink::start(None).await;

@@ -480,8 +480,9 @@ fn keys_bodies_compression_and_headers_in_moto() {
     s3uploader:
       region: eu-west-1
       s3_bucket: telemetry
+      # An IP-literal endpoint takes path-style requests without s3_force_path_style, as
+      # with the AWS SDKs (virtual-hosted ones would name the host telemetry.127.0.0.1).
       endpoint: {m}
-      s3_force_path_style: true
       s3_base_prefix: base
       s3_prefix: otel/prod
       s3_partition_format: '%Y/%m/%d/%H'
@@ -509,15 +510,30 @@ fn keys_bodies_compression_and_headers_in_moto() {
       compression: zstd
       unique_key_func_name: uuidv7
   awss3/missing:
+    retry_on_failure:
+      initial_interval: 20ms
+      max_interval: 50ms
+      max_elapsed_time: 300ms
     s3uploader:
       s3_bucket: no-such-bucket
       endpoint: {m}
       s3_force_path_style: true
+      retry_mode: nop
+  awss3/late:
+    retry_on_failure:
+      initial_interval: 50ms
+      max_interval: 100ms
+      max_elapsed_time: 20s
+    s3uploader:
+      s3_bucket: late-bucket
+      endpoint: {m}
+      s3_force_path_style: true
+      retry_mode: nop
 service:
   pipelines:
     traces:
       receivers: [otlp]
-      exporters: [awss3/json, awss3/proto, awss3/missing]
+      exporters: [awss3/json, awss3/proto, awss3/missing, awss3/late]
     logs:
       receivers: [otlp]
       exporters: [awss3/json, awss3/zstd]
@@ -548,8 +564,17 @@ service:
                 "{}",
                 h.metrics_text()
             );
-            // NoSuchBucket (404) is permanent: dropped at once although retry_on_failure is on
-            // (its first wait would be 5 s).
+            // Every S3 error is retried until max_elapsed_time, as Go does: NoSuchBucket
+            // (404) too. A bucket created while the upload retries gets the data...
+            assert_eq!(sent("awss3/late", "spans"), 0.0);
+            moto.create_bucket("late-bucket").await;
+            assert!(
+                eventually(|| sent("awss3/late", "spans") == 3.0).await,
+                "{}",
+                h.metrics_text()
+            );
+            assert_eq!(moto.keys("late-bucket").await.len(), 1);
+            // ...and one that never comes makes the upload fail once retries run out.
             assert!(
                 eventually(|| metric(
                     &h,
@@ -559,6 +584,14 @@ service:
                 .await,
                 "{}",
                 h.metrics_text()
+            );
+            assert_eq!(
+                metric(
+                    &h,
+                    "otelcol_dropped_items_total",
+                    "component=\"awss3/missing\",reason=\"retries_exhausted\""
+                ),
+                3.0
             );
             let report = h.shutdown(Duration::from_secs(5)).await;
             assert_eq!(report.dropped_items, 3);

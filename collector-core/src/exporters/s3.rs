@@ -97,7 +97,8 @@ pub struct ResourceAttrsToS3 {
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
 pub struct S3Config {
-    /// The exporter's queue: disabled unless the key is present, as in Go.
+    /// The exporter's queue: on by default here (Go's awss3 has none unless configured;
+    /// docs/runtime.md). `enabled: false` makes uploads synchronous.
     pub sending_queue: QueueConfig,
     /// Per-upload timeout.
     pub timeout: Duration,
@@ -118,12 +119,9 @@ pub struct S3Config {
 impl Default for S3Config {
     fn default() -> Self {
         S3Config {
-            // `#[serde(default)]` takes this only when `sending_queue` is absent; a present
-            // key decodes with `QueueConfig`'s own defaults (enabled).
-            sending_queue: QueueConfig {
-                enabled: false,
-                ..QueueConfig::default()
-            },
+            // Every exporter keeps a bounded queue by default (the independence rule of
+            // docs/architecture.md); Go's awss3 uploads in the caller unless configured.
+            sending_queue: QueueConfig::default(),
             timeout: Duration::from_secs(5),
             retry_on_failure: RetryConfig::default(),
             s3uploader: S3UploaderConfig::default(),

@@ -138,6 +138,14 @@ impl Held {
     }
 }
 
+/// What an append did.
+enum Appended {
+    /// Appended to shard `.0`; these batches were cut and go to the next stage now.
+    Batched(String, Vec<Payload>),
+    /// The processor is stopping: the payload goes straight to the next stage.
+    Stopping(Payload),
+}
+
 /// The first tick of a period-`timeout` timer last reset at `last` that is after `now`.
 /// Go's timer keeps ticking while a shard is empty, so an item arriving after a quiet
 /// spell waits for the next tick, not a whole `timeout`.
@@ -303,10 +311,18 @@ impl Inner {
 
     /// Appends `p` to its shard and cuts what the size trigger says; returns the cut
     /// batches that may go to the next stage now.
-    fn append(&self, p: Payload) -> Result<(String, Vec<Payload>), Refusal> {
+    fn append(&self, p: Payload) -> Result<Appended, Refusal> {
         let now = Instant::now();
         let (key, metadata) = self.shard_of(&p);
         let mut shards = self.shards.lock();
+        // Checked under the lock: shutdown sets `stopping` and then takes this lock to cut
+        // everything pending, so an append either lands before that cut (and is flushed
+        // with it) or sees `stopping` and goes straight through. Checked before the lock,
+        // an append could land after the final flush, neither sent nor counted
+        // (`consume_racing_shutdown_strands_nothing`).
+        if self.stopping.load(Ordering::Acquire) {
+            return Ok(Appended::Stopping(p));
+        }
         let count = shards.len();
         let shard = match shards.entry(key.clone()) {
             std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
@@ -358,7 +374,7 @@ impl Inner {
         if wake {
             self.wake.notify_one();
         }
-        Ok((key, out))
+        Ok(Appended::Batched(key, out))
     }
 
     /// Offers `batches` (of shard `key`) to the next stage in order. The first refused one
@@ -669,12 +685,12 @@ impl Inner {
 impl Consumer for BatchProcessor {
     fn consume(&self, payload: Payload) -> Result<(), Refusal> {
         let inner = &self.inner;
-        if inner.stopping.load(Ordering::Acquire) {
+        let (key, batches) = match inner.append(payload)? {
+            Appended::Batched(key, batches) => (key, batches),
             // Flushed already: straight through, so late data is refused or taken by
             // the exporters rather than stranded here.
-            return inner.next.consume(payload);
-        }
-        let (key, batches) = inner.append(payload)?;
+            Appended::Stopping(payload) => return inner.next.consume(payload),
+        };
         if !batches.is_empty() {
             inner.offer(&key, batches);
             inner.in_transit.fetch_sub(1, Ordering::AcqRel);
@@ -1061,5 +1077,51 @@ mod tests {
         let mut got = r.sink.spans();
         got.sort_unstable();
         assert_eq!(got, (0..6000).collect::<Vec<_>>());
+    }
+
+    /// Issue 14 suspected that a `consume` racing shutdown could leave a payload in a shard
+    /// after the final flush: neither sent nor counted. It could: the stopping check came
+    /// before the shard lock, so an append could land after `finish` had cut and drained
+    /// everything. Now the check is made under the lock (see `append`). Senders on two
+    /// threads race a shutdown many times; every item a `consume` took must reach the next
+    /// stage or be counted as dropped.
+    #[test]
+    fn consume_racing_shutdown_strands_nothing() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        for round in 0..300 {
+            let r = runtime.block_on(async { rig(cfg(1_000_000, 0, 3_600_000)) });
+            let r = Arc::new(r);
+            let taken = Arc::new(AtomicUsize::new(0));
+            let go = Arc::new(std::sync::Barrier::new(3));
+            let senders: Vec<_> = (0..2)
+                .map(|_| {
+                    let (r, taken, go) = (r.clone(), taken.clone(), go.clone());
+                    std::thread::spawn(move || {
+                        go.wait();
+                        for _ in 0..200 {
+                            if r.batch.consume(spans(0, 1)).is_ok() {
+                                taken.fetch_add(1, Ordering::Relaxed);
+                            }
+                        }
+                    })
+                })
+                .collect();
+            go.wait();
+            runtime.block_on(shutdown(&r));
+            for t in senders {
+                t.join().unwrap();
+            }
+            let delivered: u64 = r.sink.sizes().iter().sum();
+            let taken = taken.load(Ordering::Relaxed) as u64;
+            assert_eq!(
+                delivered + r.tally.dropped.get(),
+                taken,
+                "round {round}: {taken} taken, {delivered} delivered"
+            );
+        }
     }
 }

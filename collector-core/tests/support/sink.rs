@@ -31,6 +31,8 @@ pub enum Answer {
     Ok,
     /// gRPC status code and optional RetryInfo delay (HTTP: mapped to a status code).
     Grpc(u32, Option<Duration>),
+    /// gRPC status code with a RetryInfo that has no `retry_delay`.
+    GrpcBareRetryInfo(u32),
     /// HTTP status and optional `Retry-After` seconds.
     Http(u16, Option<u64>),
     /// Success with `partial_success.rejected_*` set.
@@ -370,6 +372,19 @@ fn grpc_answer(a: Answer) -> Response<futures_stream::Frames> {
                 trailers.insert("grpc-status-details-bin", b64.parse().unwrap());
             }
         }
+        Answer::GrpcBareRetryInfo(code) => {
+            use base64::Engine;
+            trailers.insert("grpc-status", code.to_string().parse().unwrap());
+            // google.rpc.Status{code, details: [Any{RetryInfo{}}]}
+            let url = b"type.googleapis.com/google.rpc.RetryInfo";
+            let mut any = vec![0x0a, url.len() as u8];
+            any.extend_from_slice(url);
+            any.extend_from_slice(&[0x12, 0x00]);
+            let mut status = vec![0x08, code as u8, 0x1a, any.len() as u8];
+            status.extend(any);
+            let b64 = base64::engine::general_purpose::STANDARD_NO_PAD.encode(status);
+            trailers.insert("grpc-status-details-bin", b64.parse().unwrap());
+        }
         Answer::Http(status, _) => {
             let mut r = Response::new(futures_stream::Frames(VecDeque::new()));
             *r.status_mut() = http::StatusCode::from_u16(status).unwrap();
@@ -390,6 +405,8 @@ fn http_answer(a: Answer) -> Response<futures_stream::Frames> {
         Answer::Http(s, ra) => (s, ra, Vec::new()),
         Answer::Grpc(14, ra) => (503, ra.map(|d| d.as_secs()), Vec::new()),
         Answer::Grpc(_, _) => (400, None, Vec::new()),
+        // HTTP has no RetryInfo: 429 is its retryable throttle.
+        Answer::GrpcBareRetryInfo(_) => (429, None, Vec::new()),
     };
     let mut frames = VecDeque::new();
     frames.push_back(Frame::data(Bytes::from(body)));

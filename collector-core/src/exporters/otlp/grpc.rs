@@ -196,11 +196,12 @@ impl GrpcExporter {
             }
             return Ok(());
         }
-        let throttle = get("grpc-status-details-bin").and_then(|v| retry_info(v.as_bytes()));
+        let info = get("grpc-status-details-bin").and_then(|v| retry_info(v.as_bytes()));
+        let throttle = info.flatten();
         let text = format!("rpc error: code = {} desc = {message}", code_name(code));
-        // OTLP's retryable codes; RESOURCE_EXHAUSTED only when the server says when.
-        let retryable =
-            matches!(code, 1 | 4 | 10 | 11 | 14 | 15) || (code == 8 && throttle.is_some());
+        // OTLP's retryable codes; RESOURCE_EXHAUSTED when the server sent a RetryInfo,
+        // with a delay or not (Go's `shouldRetry` tests for the detail, not the delay).
+        let retryable = matches!(code, 1 | 4 | 10 | 11 | 14 | 15) || (code == 8 && info.is_some());
         if retryable {
             Err(ExportError::Retryable {
                 message: text,
@@ -284,9 +285,10 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// The `RetryInfo.retry_delay` in a `grpc-status-details-bin` trailer (base64 of a
-/// `google.rpc.Status` whose `details` hold `Any`s).
-pub(crate) fn retry_info(b64: &[u8]) -> Option<Duration> {
+/// The `RetryInfo` in a `grpc-status-details-bin` trailer (base64 of a
+/// `google.rpc.Status` whose `details` hold `Any`s): `Some(delay)` when there is one,
+/// where the delay itself may be absent.
+pub(crate) fn retry_info(b64: &[u8]) -> Option<Option<Duration>> {
     let raw = base64::engine::general_purpose::STANDARD_NO_PAD
         .decode(
             b64.strip_suffix(b"==")
@@ -320,8 +322,9 @@ pub(crate) fn retry_info(b64: &[u8]) -> Option<Duration> {
                     _ => {}
                 }
             }
-            return Some(Duration::new(secs.max(0) as u64, nanos.max(0) as u32));
+            return Some(Some(Duration::new(secs.max(0) as u64, nanos.max(0) as u32)));
         }
+        return Some(None);
     }
     None
 }
@@ -350,14 +353,24 @@ mod tests {
         let b64 = base64::engine::general_purpose::STANDARD_NO_PAD.encode(&status);
         assert_eq!(
             retry_info(b64.as_bytes()),
-            Some(Duration::from_millis(3500))
+            Some(Some(Duration::from_millis(3500)))
         );
         let padded = base64::engine::general_purpose::STANDARD.encode(&status);
         assert_eq!(
             retry_info(padded.as_bytes()),
-            Some(Duration::from_millis(3500))
+            Some(Some(Duration::from_millis(3500)))
         );
         assert_eq!(retry_info(b"bm90aGluZw"), None);
+        // A RetryInfo without a delay is still a RetryInfo.
+        let mut bare = Vec::new();
+        put_key(&mut bare, 1, WireType::Varint);
+        put_varint(&mut bare, 8);
+        put_nested(&mut bare, 3, |any| {
+            put_len_field(any, 1, b"type.googleapis.com/google.rpc.RetryInfo");
+            put_nested(any, 2, |_| {});
+        });
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&bare);
+        assert_eq!(retry_info(b64.as_bytes()), Some(None));
     }
 
     #[test]

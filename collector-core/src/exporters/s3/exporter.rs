@@ -197,29 +197,24 @@ impl Exporter for S3Exporter {
     }
 }
 
-/// S3 throttling, server errors and failed connections are worth another attempt; a request
-/// S3 refused (403 AccessDenied, 404 NoSuchBucket, 400...) fails the same way every time.
+/// Every failed upload is retried until `retry_on_failure::max_elapsed_time`, as Go's awss3
+/// exporter does: it marks no S3 error permanent (`exporter/awss3exporter/exporter.go`,
+/// `ConsumeTraces` and the rest return the upload error as is, so exporterhelper retries
+/// it). Some refusals do pass with time: an expired token (403 `ExpiredToken`) is renewed,
+/// a skewed clock (`RequestTimeTooSkewed`) corrected, a missing bucket created. What can
+/// never succeed (an invalid key, no credentials) is refused before the upload.
 fn classify(at: &str, e: &object_store::Error, status: u16) -> ExportError {
-    let message = format!(
-        "upload of {at} failed: {}",
-        crate::exporters::otlp::grpc::error_chain(e)
-    );
-    let refused = match e {
-        object_store::Error::PermissionDenied { .. }
-        | object_store::Error::Unauthenticated { .. }
-        | object_store::Error::NotFound { .. }
-        | object_store::Error::InvalidPath { .. }
-        | object_store::Error::NotSupported { .. }
-        | object_store::Error::NotImplemented { .. } => true,
-        _ => (400..500).contains(&status) && !matches!(status, 408 | 429),
-    };
-    if refused {
-        ExportError::Permanent(message)
+    let status = if status == 0 {
+        String::new()
     } else {
-        ExportError::Retryable {
-            message,
-            throttle: None,
-        }
+        format!(" (HTTP {status})")
+    };
+    ExportError::Retryable {
+        message: format!(
+            "upload of {at} failed{status}: {}",
+            crate::exporters::otlp::grpc::error_chain(e)
+        ),
+        throttle: None,
     }
 }
 
@@ -244,6 +239,20 @@ fn local_store(id: &str, dir: &str, bucket: &str) -> Result<(Arc<dyn ObjectStore
     Ok((Arc::new(store), root.display().to_string()))
 }
 
+/// Whether a configured endpoint's host is an IP literal (`http://127.0.0.1:9000`,
+/// `[::1]:9000`).
+fn endpoint_is_ip(endpoint: &str) -> bool {
+    let without_scheme = endpoint
+        .split_once("://")
+        .map_or(endpoint, |(_, rest)| rest);
+    let authority = without_scheme.split('/').next().unwrap_or("");
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
+    };
+    host.parse::<std::net::IpAddr>().is_ok()
+}
+
 /// The S3 store for `cfg`, with credentials from the chain in `env`.
 fn s3_store(
     id: &str,
@@ -259,7 +268,9 @@ fn s3_store(
         ));
     }
     let scheme = if u.disable_ssl { "http" } else { "https" };
-    let virtual_hosted = !u.s3_force_path_style;
+    // As the AWS SDKs do: an endpoint whose host is an IP address (MinIO, LocalStack) has
+    // no DNS name to put the bucket in, so requests use path-style addressing.
+    let virtual_hosted = !u.s3_force_path_style && !endpoint_is_ip(&u.endpoint);
     let endpoint = if u.endpoint.is_empty() {
         if virtual_hosted {
             format!("{scheme}://{}.s3.{}.amazonaws.com", u.s3_bucket, u.region)
@@ -326,4 +337,30 @@ fn s3_store(
         .build()
         .map_err(|e| config_error(id, format!("cannot configure S3: {e}")))?;
     Ok((Arc::new(store), source))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ip_literal_endpoints_are_recognised() {
+        for ip in [
+            "http://127.0.0.1:9000",
+            "127.0.0.1:9000",
+            "http://10.0.0.5",
+            "https://[::1]:9000/base",
+            "[fd00::1]:443",
+        ] {
+            assert!(endpoint_is_ip(ip), "{ip}");
+        }
+        for name in [
+            "",
+            "http://minio:9000",
+            "https://s3.eu-west-1.amazonaws.com",
+            "localhost:4566",
+        ] {
+            assert!(!endpoint_is_ip(name), "{name}");
+        }
+    }
 }
