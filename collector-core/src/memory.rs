@@ -114,8 +114,9 @@ impl Reservation {
     pub fn try_grow(&mut self, more: usize) -> bool {
         match self.budget.try_reserve(more) {
             Some(r) => {
-                self.bytes += r.bytes;
-                std::mem::forget(r);
+                // Taken over, not forgotten: forgetting `r` would leak its handle on the
+                // budget (an `Arc`), and with it the budget.
+                self.absorb(r);
                 true
             }
             None => false,
@@ -216,6 +217,19 @@ mod tests {
         assert_eq!(b.used(), 40, "a slice keeps its whole buffer accounted");
         drop(slice);
         assert_eq!(b.used(), 0);
+    }
+
+    #[test]
+    fn growing_keeps_no_extra_handle_on_the_budget() {
+        let b = Budget::new(100);
+        let mut r = b.try_reserve(10).unwrap();
+        assert!(r.try_grow(10));
+        r.absorb(b.force_reserve(5));
+        assert_eq!(r.bytes(), 25);
+        drop(r);
+        assert_eq!(b.used(), 0);
+        // Only `b` holds the budget now: nothing leaked a handle (valgrind found one).
+        assert_eq!(Arc::strong_count(&b.inner), 1);
     }
 
     #[test]

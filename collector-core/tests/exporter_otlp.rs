@@ -449,3 +449,111 @@ async fn block_on_overflow_waits_for_room_instead_of_refusing() {
     h.shutdown(Duration::from_secs(5)).await;
     sink.stop();
 }
+
+/// Without a queue (`sending_queue: {enabled: false}`) export happens while the client
+/// waits, and the client's answer is the backend's, as in Go: a permanent refusal reaches
+/// it as INVALID_ARGUMENT / 400, a retryable one (retries off here) as UNAVAILABLE / 503.
+#[tokio::test]
+async fn without_a_queue_the_client_hears_the_backend() {
+    let sink = Sink::start(None).await;
+    let a = sink.addr;
+    let exporters = format!(
+        "  otlp:\n    endpoint: {a}\n    tls:\n      insecure: true\n    sending_queue:\n      enabled: false\n    retry_on_failure:\n      enabled: false\n"
+    );
+    let h = pipeline(&exporters, "otlp").await;
+    let body = traces(1, 5);
+    // Over HTTP.
+    sink.then(Answer::Grpc(3, None));
+    let r = http(post(http_addr(&h), "/v1/traces", PROTO, None, body.clone())).await;
+    assert_eq!(r.status, 400);
+    sink.then(Answer::Grpc(14, None));
+    let r = http(post(http_addr(&h), "/v1/traces", PROTO, None, body.clone())).await;
+    assert_eq!(r.status, 503);
+    let r = http(post(http_addr(&h), "/v1/traces", PROTO, None, body.clone())).await;
+    assert_eq!(r.status, 200);
+    // Over gRPC.
+    sink.then(Answer::Grpc(3, None));
+    let g = grpc(grpc_addr(&h), TRACES_PATH, None, false, &body).await;
+    assert_eq!(g.status, 3, "{}", g.message);
+    sink.then(Answer::Grpc(14, None));
+    let g = grpc(grpc_addr(&h), TRACES_PATH, None, false, &body).await;
+    assert_eq!(g.status, 14, "{}", g.message);
+    let g = grpc(grpc_addr(&h), TRACES_PATH, None, false, &body).await;
+    assert_eq!(g.status, 0, "{}", g.message);
+    assert_eq!(sink.requests(), 6);
+    assert_eq!(sink.spans(), 10);
+    // The refused requests were answered, not dropped: the clients know.
+    let report = h.shutdown(Duration::from_secs(5)).await;
+    assert_eq!((report.delivered_items, report.dropped_items), (10, 0));
+    sink.stop();
+}
+
+/// `wait_for_result: true` gives the same answers with the queue on.
+#[tokio::test]
+async fn wait_for_result_answers_with_the_export() {
+    let sink = Sink::start(None).await;
+    let a = sink.addr;
+    let exporters = format!(
+        "  otlphttp:\n    endpoint: http://{a}\n    sending_queue:\n      wait_for_result: true\n    retry_on_failure:\n      enabled: false\n"
+    );
+    let h = pipeline(&exporters, "otlphttp").await;
+    let body = traces(1, 5);
+    sink.then(Answer::Http(400, None));
+    let r = http(post(http_addr(&h), "/v1/traces", PROTO, None, body.clone())).await;
+    assert_eq!(r.status, 400);
+    let r = http(post(http_addr(&h), "/v1/traces", PROTO, None, body.clone())).await;
+    assert_eq!(r.status, 200);
+    let report = h.shutdown(Duration::from_secs(5)).await;
+    assert_eq!((report.delivered_items, report.dropped_items), (5, 0));
+    sink.stop();
+}
+
+/// Shutdown under load with one backend that never answers and one healthy: the healthy
+/// exporter delivers everything it was given, the shutdown ends inside its timeout, and
+/// what the dead backend kept is dropped and counted with the reason `shutdown`.
+#[tokio::test]
+async fn shutdown_with_a_blackholed_backend_stays_inside_its_timeout() {
+    let healthy = Sink::start(None).await;
+    // Accepts connections and never answers.
+    let hole = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hole_addr = hole.local_addr().unwrap();
+    let held = std::sync::Arc::new(parking_lot::Mutex::new(Vec::new()));
+    let keep = held.clone();
+    let holder = tokio::spawn(async move {
+        while let Ok((s, _)) = hole.accept().await {
+            keep.lock().push(s);
+        }
+    });
+    let exporters = format!(
+        "  otlp/healthy:\n    endpoint: {}\n    tls:\n      insecure: true\n  otlp/blackhole:\n    endpoint: {hole_addr}\n    tls:\n      insecure: true\n    timeout: 60s\n    sending_queue:\n      num_consumers: 2\n",
+        healthy.addr
+    );
+    let h = pipeline(&exporters, "otlp/healthy, otlp/blackhole").await;
+    let mut accepted = 0;
+    for _ in 0..40 {
+        let r = http(post(http_addr(&h), "/v1/traces", PROTO, None, traces(1, 10))).await;
+        if r.status == 200 {
+            accepted += 10;
+        }
+    }
+    assert_eq!(accepted, 400);
+    let timeout = Duration::from_secs(3);
+    let started = Instant::now();
+    let report = h.shutdown(timeout).await;
+    let took = started.elapsed();
+    assert!(took <= timeout, "shutdown took {took:?}");
+    assert_eq!(healthy.spans(), 400);
+    // Everything the blackhole was given is dropped, counted with a reason.
+    assert_eq!(report.delivered_items, 400);
+    assert_eq!(report.dropped_items, 400);
+    assert_eq!(
+        metric(
+            &h,
+            "otelcol_dropped_items_total",
+            "component=\"otlp/blackhole\",reason=\"shutdown\""
+        ),
+        400.0
+    );
+    holder.abort();
+    healthy.stop();
+}

@@ -256,9 +256,11 @@ fn imds_v2(s: &Seen) -> (StatusCode, String) {
 // A backend recording what the collector exports, and the collector itself.
 
 /// An OTLP/HTTP backend on 127.0.0.1 keeping every traces request, decoded with prost.
+/// While its gate is closed it holds its answers (and keeps nothing).
 struct Backend {
     addr: SocketAddr,
     got: Arc<Mutex<Vec<ExportTraceServiceRequest>>>,
+    gate: tokio::sync::watch::Sender<bool>,
 }
 
 impl Backend {
@@ -267,16 +269,21 @@ impl Backend {
         let addr = listener.local_addr().unwrap();
         let got = Arc::new(Mutex::new(Vec::new()));
         let keep = got.clone();
+        let gate = tokio::sync::watch::channel(true).0;
+        let gate_rx = gate.clone();
         tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
                     continue;
                 };
                 let keep = keep.clone();
+                let gate_rx = gate_rx.clone();
                 tokio::spawn(async move {
                     let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
                         let keep = keep.clone();
+                        let mut gate = gate_rx.subscribe();
                         async move {
+                            let _ = gate.wait_for(|open| *open).await;
                             let body = req.into_body().collect().await.unwrap().to_bytes();
                             keep.lock()
                                 .push(ExportTraceServiceRequest::decode(body).unwrap());
@@ -294,7 +301,37 @@ impl Backend {
                 });
             }
         });
-        Backend { addr, got }
+        Backend { addr, got, gate }
+    }
+
+    fn close(&self) {
+        self.gate.send_replace(false);
+    }
+
+    fn open(&self) {
+        self.gate.send_replace(true);
+    }
+
+    /// Spans of every request kept, by the value of their `user.email` attribute.
+    fn emails(&self) -> Vec<String> {
+        self.got
+            .lock()
+            .iter()
+            .flat_map(|r| r.resource_spans.iter())
+            .flat_map(|rs| rs.scope_spans.iter())
+            .flat_map(|ss| ss.spans.iter())
+            .map(|s| {
+                s.attributes
+                    .iter()
+                    .find(|kv| kv.key == "user.email")
+                    .map(|kv| text(kv.value.as_ref().and_then(|v| v.value.as_ref())))
+                    .unwrap_or_default()
+            })
+            .collect()
+    }
+
+    fn spans(&self) -> usize {
+        self.emails().len()
     }
 
     /// The resource attributes of every exported resource, as strings (arrays joined by
@@ -732,6 +769,177 @@ fn fail_on_missing_metadata_never_turns_ready() {
             assert_eq!(send(&h).await, 503);
             assert!(backend.got.lock().is_empty());
             h.shutdown(Duration::from_secs(2)).await;
+        },
+    );
+}
+
+/// Two pipelines behind one receiver, one of them waiting for resource detection: each
+/// backend gets each span once, and the processor in front of the waiting stage runs once
+/// (a hash of a hash would show it ran twice). Before, the receiver offered the whole
+/// payload to every pipeline again every 50 ms while one waited.
+#[test]
+fn a_request_waiting_in_one_pipeline_reaches_each_pipeline_once() {
+    isolated(
+        "a_request_waiting_in_one_pipeline_reaches_each_pipeline_once",
+        &[("ECS_CONTAINER_METADATA_URI_V4", ECS_URI)],
+        || async {
+            let ecs =
+                MetadataServer::start(ECS_PORT, Duration::from_millis(100), fargate_ecs).await;
+            ecs.close();
+            let (a, b) = (Backend::start().await, Backend::start().await);
+            let yaml = format!(
+                "receivers:
+  otlp:
+    protocols:
+      http:
+        endpoint: 127.0.0.1:0
+processors:
+  attributes:
+    actions:
+      - key: user.email
+        action: hash
+  resource_detection:
+    detectors: [ecs]
+    timeout: 30s
+exporters:
+  otlphttp/a:
+    endpoint: http://{}
+    compression: none
+  otlphttp/b:
+    endpoint: http://{}
+    compression: none
+service:
+  telemetry:
+    metrics:
+      level: none
+  pipelines:
+    traces/a:
+      receivers: [otlp]
+      processors: [attributes, resource_detection]
+      exporters: [otlphttp/a]
+    traces/b:
+      receivers: [otlp]
+      exporters: [otlphttp/b]
+",
+                a.addr, b.addr
+            );
+            let h = Collector::new(Config::from_yaml(&yaml).unwrap())
+                .start()
+                .await
+                .unwrap();
+            let body = {
+                use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue};
+                let mut req =
+                    ExportTraceServiceRequest::decode(Bytes::from(support::traces(1, 3))).unwrap();
+                for span in &mut req.resource_spans[0].scope_spans[0].spans {
+                    span.attributes.push(KeyValue {
+                        key: "user.email".into(),
+                        value: Some(AnyValue {
+                            value: Some(any_value::Value::StringValue("alice@example.com".into())),
+                        }),
+                        ..Default::default()
+                    });
+                }
+                req.encode_to_vec()
+            };
+            let addr = addr_of(&h, "otlp");
+            let sender = tokio::spawn(async move {
+                support::http(support::post(
+                    addr,
+                    "/v1/traces",
+                    "application/x-protobuf",
+                    None,
+                    body,
+                ))
+                .await
+                .status
+            });
+            // Pipeline b takes it at once; pipeline a holds it at detection for a while.
+            assert!(support::eventually(|| b.spans() == 3).await);
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            assert!(!sender.is_finished());
+            ecs.open();
+            assert_eq!(
+                tokio::time::timeout(Duration::from_secs(10), sender)
+                    .await
+                    .unwrap()
+                    .unwrap(),
+                200
+            );
+            assert!(support::eventually(|| a.spans() == 3).await);
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let hashed = {
+                use sha2::Digest;
+                let d = sha2::Sha256::digest(b"alice@example.com");
+                d.iter().map(|b| format!("{b:02x}")).collect::<String>()
+            };
+            assert_eq!(a.emails(), vec![hashed; 3], "hashed once, delivered once");
+            assert_eq!(b.emails(), vec!["alice@example.com".to_owned(); 3]);
+            h.shutdown(Duration::from_secs(2)).await;
+        },
+    );
+}
+
+/// Ingested payloads held during detection that then meet a full exporter queue (a
+/// retryable refusal) stay held and are delivered once the queue has room: nothing
+/// `ingest` acknowledged is lost. Before, a held payload was dropped at the first refusal.
+#[test]
+fn held_ingests_survive_a_full_queue_after_detection() {
+    isolated(
+        "held_ingests_survive_a_full_queue_after_detection",
+        &[("ECS_CONTAINER_METADATA_URI_V4", ECS_URI)],
+        || async {
+            let ecs = MetadataServer::start(ECS_PORT, Duration::ZERO, fargate_ecs).await;
+            ecs.close();
+            let backend = Backend::start().await;
+            backend.close();
+            let yaml = format!(
+                "receivers:
+  embedded: {{}}
+processors:
+  resource_detection:
+    detectors: [ecs]
+    timeout: 30s
+exporters:
+  otlphttp:
+    endpoint: http://{}
+    compression: none
+    timeout: 30s
+    sending_queue:
+      queue_size: 1
+      num_consumers: 1
+service:
+  pipelines:
+    traces:
+      receivers: [embedded]
+      processors: [resource_detection]
+      exporters: [otlphttp]
+",
+                backend.addr
+            );
+            let h = Collector::new(Config::from_yaml(&yaml).unwrap())
+                .embedded()
+                .start()
+                .await
+                .unwrap();
+            for _ in 0..4 {
+                h.ingest(collector_core::Signal::Traces, Bytes::from(support::traces(1, 2)))
+                    .unwrap();
+            }
+            // Detection ends: one payload is sent (and waits at the closed backend), one
+            // fills the queue, the other two are refused by it and must stay held.
+            ecs.open();
+            h.ready().await;
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            assert_eq!(backend.spans(), 0);
+            backend.open();
+            tokio::time::timeout(Duration::from_secs(20), h.flush(Duration::from_secs(20)))
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(backend.spans(), 8);
+            let report = h.shutdown(Duration::from_secs(2)).await;
+            assert_eq!((report.delivered_items, report.dropped_items), (8, 0));
         },
     );
 }
