@@ -578,8 +578,7 @@ impl CollectorHandle {
         if let Some(r) = *running {
             return r;
         }
-        let started = Instant::now();
-        let deadline = started + timeout;
+        let deadline = Instant::now() + timeout;
         self.inner.stopping.store(true, Ordering::Release);
         tracing::info!("Starting shutdown...");
         if let Some(t) = self.inner.ready_task.lock().take() {
@@ -638,7 +637,6 @@ impl CollectorHandle {
         tracing::info!(
             delivered_items = report.delivered_items,
             dropped_items = report.dropped_items,
-            elapsed = ?started.elapsed(),
             "Shutdown complete."
         );
         report

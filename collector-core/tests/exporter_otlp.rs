@@ -531,7 +531,14 @@ async fn shutdown_with_a_blackholed_backend_stays_inside_its_timeout() {
     let h = pipeline(&exporters, "otlp/healthy, otlp/blackhole").await;
     let mut accepted = 0;
     for _ in 0..40 {
-        let r = http(post(http_addr(&h), "/v1/traces", PROTO, None, traces(1, 10))).await;
+        let r = http(post(
+            http_addr(&h),
+            "/v1/traces",
+            PROTO,
+            None,
+            traces(1, 10),
+        ))
+        .await;
         if r.status == 200 {
             accepted += 10;
         }

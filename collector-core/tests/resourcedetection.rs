@@ -923,8 +923,11 @@ service:
                 .await
                 .unwrap();
             for _ in 0..4 {
-                h.ingest(collector_core::Signal::Traces, Bytes::from(support::traces(1, 2)))
-                    .unwrap();
+                h.ingest(
+                    collector_core::Signal::Traces,
+                    Bytes::from(support::traces(1, 2)),
+                )
+                .unwrap();
             }
             // Detection ends: one payload is sent (and waits at the closed backend), one
             // fills the queue, the other two are refused by it and must stay held.
