@@ -187,8 +187,7 @@ fn main() -> ExitCode {
 }
 
 fn print_components() {
-    use collector_core::config::components;
-    let all = components();
+    let all = collector_core::components();
     for kind in ["receiver", "processor", "exporter", "extension"] {
         println!("{kind}s:");
         for c in all.iter().filter(|c| c.kind == kind) {

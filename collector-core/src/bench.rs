@@ -4,12 +4,14 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::collector::Builder;
 use crate::config::Config;
 use crate::memory::Budget;
 use crate::otlp::Payload;
-use crate::pipeline::Tally;
-use crate::pipeline::{Consumer, Processor, Refusal};
-use crate::processors::ChainBuilder;
+use crate::pipeline::build::Shared;
+use crate::pipeline::exporter::Exporter;
+use crate::pipeline::health::Health;
+use crate::pipeline::{Consumer, Processor, Refusal, Tally};
 use crate::telemetry::Registry;
 use crate::{Error, ErrorKind, Signal};
 
@@ -53,15 +55,25 @@ impl Chain {
             .ok_or_else(|| Error::new(ErrorKind::Config, format!("no pipeline {pipeline}")))?;
         let signal = crate::collector::pipeline_signal(pipeline);
         let registry = Registry::default();
-        let mut builder = ChainBuilder::new(
-            config,
-            &registry,
-            Budget::new(usize::MAX),
-            Arc::new(Tally::default()),
-        )?;
+        let budget = Budget::new(usize::MAX);
+        let tally = Arc::new(Tally::default());
+        let builder = Builder {
+            registry: &registry,
+            budget: &budget,
+            tally: &tally,
+            health: &Health::default(),
+            listeners: false,
+            ingest: &parking_lot::Mutex::default(),
+            shared: &Shared::default(),
+            extensions: &[],
+        };
         let delivered = Arc::new(AtomicU64::new(0));
-        let (chain, processors) =
-            builder.chain(signal, &p.processors, Arc::new(Null(delivered.clone())))?;
+        let (chain, processors) = builder.chain(
+            config,
+            signal,
+            &p.processors,
+            Arc::new(Null(delivered.clone())),
+        )?;
         for p in &processors {
             p.start();
         }
@@ -100,7 +112,7 @@ impl Chain {
 
 /// One `otlp` or `otlphttp` exporter, for timing single export attempts.
 pub struct OtlpExport {
-    exporter: Arc<dyn crate::exporters::Exporter>,
+    exporter: Arc<dyn Exporter>,
 }
 
 impl std::fmt::Debug for OtlpExport {
@@ -122,7 +134,7 @@ impl OtlpExport {
             ..Default::default()
         };
         cfg.tls.insecure = true;
-        let e = crate::exporters::otlp::grpc::GrpcExporter::new(
+        let e = crate::exporters::otlp::GrpcExporter::new(
             "otlp",
             Signal::Traces,
             &cfg,
@@ -139,12 +151,12 @@ impl OtlpExport {
     ///
     /// When the configuration is invalid.
     pub fn http(endpoint: &str, compression: &str) -> Result<Self, Error> {
-        let cfg = crate::exporters::otlp::OtlpHttpExporterConfig {
+        let cfg = crate::exporters::otlphttp::OtlpHttpExporterConfig {
             endpoint: endpoint.to_owned(),
             compression: compression.to_owned(),
             ..Default::default()
         };
-        let e = crate::exporters::otlp::http::HttpExporter::new(
+        let e = crate::exporters::otlphttp::HttpExporter::new(
             "otlphttp",
             Signal::Traces,
             &cfg,

@@ -9,17 +9,18 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
-use crate::config::component::{ComponentConfig, Kind};
+use crate::config::component::Kind;
 use crate::config::{Component, Config};
-use crate::exporters::{self, ExporterRuntime};
-use crate::extensions::health_check::{self, Health};
 use crate::memory::{Budget, DEFAULT_BUDGET_BYTES};
-use crate::pipeline::{Consumer, ExporterFanout, ExporterQueue, Processor, ReceiverFanout, Tally};
-use crate::processors::ChainBuilder;
-use crate::receivers::embedded::EmbeddedReceiver;
-use crate::receivers::otlp::OtlpReceiver;
+use crate::pipeline::build::{Build, Context, Extension, Factory, Receiver, Shared, Targets};
+use crate::pipeline::exporter::ExporterRuntime;
+use crate::pipeline::health::Health;
+use crate::pipeline::ingest::Ingest;
+use crate::pipeline::{
+    Consumer, Counted, ExporterFanout, ExporterQueue, Guarded, Processor, Tally,
+};
 use crate::server::ServerHandle;
-use crate::telemetry::{self, Registry};
+use crate::telemetry::{self, Counter, Registry};
 use crate::{Error, ErrorKind, Signal};
 
 /// A collector built from a configuration, ready to start.
@@ -43,11 +44,13 @@ pub struct ShutdownReport {
 
 struct Running {
     /// What `ingest` feeds.
-    ingest: EmbeddedReceiver,
+    ingest: Ingest,
     /// Where held ingests wait.
     runtime: tokio::runtime::Handle,
     health: Health,
-    receivers: Mutex<Vec<(String, OtlpReceiver)>>,
+    receivers: Mutex<Vec<(String, Box<dyn Receiver>)>>,
+    /// Running extensions, in start order.
+    extensions: Mutex<Vec<(String, Box<dyn Extension>)>>,
     /// Every pipeline's processors, first to last.
     processors: Vec<Arc<dyn Processor>>,
     /// Waits for every processor to be ready, then turns the health check to 200.
@@ -125,13 +128,10 @@ impl Collector {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::Config`] when a component type cannot run yet, [`ErrorKind::Io`] when a
+    /// [`ErrorKind::Config`] when a component cannot be built from its configuration (a
+    /// regex that does not compile, a file that cannot be opened), [`ErrorKind::Io`] when a
     /// port cannot be bound. Anything started before the failure is stopped again.
     pub async fn start(self) -> Result<CollectorHandle, Error> {
-        let unbuilt = self.config.unbuilt();
-        if !unbuilt.is_empty() {
-            return Err(Error::new(ErrorKind::Config, unbuilt.join("\n")));
-        }
         let started = Instant::now();
         tracing::info!(version = env!("CARGO_PKG_VERSION"), "Starting collector...");
         let registry = Registry::default();
@@ -160,6 +160,7 @@ impl Collector {
         }
         let Parts {
             servers,
+            extensions,
             receivers,
             exporters,
             processors,
@@ -199,14 +200,19 @@ impl Collector {
                 announce();
             }))
         };
-        let ingest =
-            EmbeddedReceiver::new(embedded_targets, budget.clone(), tally.clone(), &registry);
+        let ingest = Ingest::new(
+            embedded_targets.into_inner(),
+            budget.clone(),
+            tally.clone(),
+            &registry,
+        );
         Ok(CollectorHandle {
             inner: Arc::new(Running {
                 ingest,
                 runtime: tokio::runtime::Handle::current(),
                 health,
                 receivers: Mutex::new(receivers),
+                extensions: Mutex::new(extensions),
                 processors,
                 ready_task: Mutex::new(ready_task),
                 ready_tx,
@@ -228,11 +234,12 @@ impl Collector {
 #[derive(Default)]
 struct Parts {
     servers: Vec<ServerHandle>,
-    receivers: Vec<(String, OtlpReceiver)>,
+    extensions: Vec<(String, Box<dyn Extension>)>,
+    receivers: Vec<(String, Box<dyn Receiver>)>,
     exporters: Vec<Arc<ExporterRuntime>>,
     processors: Vec<Arc<dyn Processor>>,
     listen: Vec<(String, SocketAddr)>,
-    embedded_targets: [Vec<(String, Arc<dyn Consumer>)>; 3],
+    embedded_targets: Mutex<Targets>,
 }
 
 impl Parts {
@@ -251,11 +258,138 @@ impl Parts {
         for e in &self.exporters {
             e.shutdown(now, now).await;
         }
+        for (_, e) in &self.extensions {
+            e.shutdown(Duration::ZERO).await;
+        }
     }
 }
 
+/// The factory of a configured component (validation made sure there is one).
+fn factory_of(c: &Component) -> Result<&'static Factory, Error> {
+    crate::components::factory(c.factory).ok_or_else(|| {
+        Error::new(
+            ErrorKind::Internal,
+            format!("no factory for {} {}", c.factory.kind.singular(), c.id),
+        )
+    })
+}
+
+/// A build error with the component it is about, as Go words them.
+fn in_component(kind: Kind, id: &str, e: Error) -> Error {
+    Error::new(
+        e.kind(),
+        format!("{} {id}: {}", kind.singular(), e.message()),
+    )
+}
+
+/// A pipeline's processors: the consumer its receivers feed, and the processors first to
+/// last (to start, flush and stop).
+pub(crate) type Chain = (Arc<dyn Consumer>, Vec<Arc<dyn Processor>>);
+
+/// What building components needs besides their configuration: the collector's shared
+/// pieces, handed to each factory's `build` as a [`Context`].
+pub(crate) struct Builder<'a> {
+    pub(crate) registry: &'a Registry,
+    pub(crate) budget: &'a Budget,
+    pub(crate) tally: &'a Arc<Tally>,
+    pub(crate) health: &'a Health,
+    pub(crate) listeners: bool,
+    pub(crate) ingest: &'a Mutex<Targets>,
+    pub(crate) shared: &'a Shared,
+    pub(crate) extensions: &'a [(String, Box<dyn Extension>)],
+}
+
+impl<'a> Builder<'a> {
+    fn context<'b>(&'b self, id: &'b str, signal: Signal) -> Context<'b> {
+        Context::new(
+            id,
+            signal,
+            self.registry,
+            self.budget,
+            self.tally,
+            self.health,
+            self.listeners,
+            self.ingest,
+            self.shared,
+            self.extensions,
+        )
+    }
+
+    /// The processors `ids` of one pipeline of `signal` in front of `tail`, built from the
+    /// last back: the consumer a receiver feeds, and the processors first to last (to
+    /// start, flush and stop). Each is wrapped in Go's `processorhelper` item counters and
+    /// in the panic guard.
+    pub(crate) fn chain(
+        &self,
+        cfg: &Config,
+        signal: Signal,
+        ids: &[String],
+        tail: Arc<dyn Consumer>,
+    ) -> Result<Chain, Error> {
+        let mut next = tail;
+        let mut built: Vec<Arc<dyn Processor>> = Vec::with_capacity(ids.len());
+        for id in ids.iter().rev() {
+            let c = cfg.component(Kind::Processor, id)?;
+            let Build::Processor(build) = factory_of(c)?.build else {
+                return Err(not_a(Kind::Processor, id));
+            };
+            let (incoming, outgoing) = processor_counters(self.registry, id, signal);
+            let out: Arc<dyn Consumer> = Arc::new(Counted::outgoing(next, outgoing));
+            let processor = build(&self.context(id, signal), c.config.as_ref(), out)
+                .map_err(|e| in_component(Kind::Processor, id, e))?;
+            let guarded = Guarded::new(processor.clone(), id, self.tally.clone());
+            next = Arc::new(Counted::incoming(guarded, incoming));
+            built.push(processor);
+        }
+        built.reverse();
+        Ok((next, built))
+    }
+
+    /// The exporter `id` for `signal`.
+    fn exporter(
+        &self,
+        cfg: &Config,
+        id: &str,
+        signal: Signal,
+    ) -> Result<Arc<ExporterRuntime>, Error> {
+        let c = cfg.component(Kind::Exporter, id)?;
+        let Build::Exporter(build) = factory_of(c)?.build else {
+            return Err(not_a(Kind::Exporter, id));
+        };
+        build(&self.context(id, signal), c.config.as_ref())
+            .map_err(|e| in_component(Kind::Exporter, id, e))
+    }
+
+    /// The receiver `id` feeding `targets`, if it has something to run.
+    fn receiver(
+        &self,
+        c: &Component,
+        id: &str,
+        targets: Targets,
+    ) -> Result<Option<Box<dyn Receiver>>, Error> {
+        let Build::Receiver(build) = factory_of(c)?.build else {
+            return Err(not_a(Kind::Receiver, id));
+        };
+        build(
+            &self.context(id, Signal::Traces),
+            c.config.as_ref(),
+            targets,
+        )
+        .map_err(|e| in_component(Kind::Receiver, id, e))
+    }
+}
+
+/// A component listed where another kind belongs (validation rules it out: a bug).
+fn not_a(kind: Kind, id: &str) -> Error {
+    Error::new(
+        ErrorKind::Internal,
+        format!("{id} is not a {}", kind.singular()),
+    )
+}
+
 impl Collector {
-    /// Builds and starts extensions, exporters, processors and receivers into `parts`.
+    /// Builds and starts extensions, exporters, processors and receivers into `parts`,
+    /// walking the factories of the configured components.
     async fn build(
         &self,
         registry: &Registry,
@@ -265,38 +399,52 @@ impl Collector {
         parts: &mut Parts,
     ) -> Result<(), Error> {
         let cfg = &self.config;
+        let shared = Shared::default();
 
-        // Extensions.
+        // Extensions, in `service::extensions` order; each sees those started before it.
         tracing::info!("Starting extensions...");
         for id in &cfg.service.extensions {
-            let Some(c) = cfg.extensions.iter().find(|c| c.id.to_string() == *id) else {
-                continue;
+            let c = cfg.component(Kind::Extension, id)?;
+            let Build::Extension(build) = factory_of(c)?.build else {
+                return Err(not_a(Kind::Extension, id));
             };
             tracing::info!(kind = "extension", name = %id, "Extension is starting...");
-            if let ComponentConfig::HealthCheck(h) = &c.config
-                && self.listeners
-            {
-                let s = health_check::start(h, health.clone()).map_err(|e| {
-                    io_error(
-                        &format!("extension {id}: cannot listen on {}", h.endpoint),
-                        e,
-                    )
-                })?;
-                parts
-                    .listen
-                    .extend(s.local_addrs.iter().map(|a| (id.clone(), *a)));
-                parts.servers.push(s);
-            }
+            let ext = {
+                let b = Builder {
+                    registry,
+                    budget,
+                    tally,
+                    health,
+                    listeners: self.listeners,
+                    ingest: &parts.embedded_targets,
+                    shared: &shared,
+                    extensions: &parts.extensions,
+                };
+                build(&b.context(id, Signal::Traces), c.config.as_ref())
+                    .map_err(|e| in_component(Kind::Extension, id, e))?
+            };
+            parts
+                .listen
+                .extend(ext.local_addrs().into_iter().map(|a| (id.clone(), a)));
+            parts.extensions.push((id.clone(), ext));
             tracing::info!(kind = "extension", name = %id, "Extension started.");
         }
 
-        let mut chains = ChainBuilder::new(cfg, registry, budget.clone(), tally.clone())?;
-
-        // Exporters: one instance per (id, signal), as in Go.
+        let b = Builder {
+            registry,
+            budget,
+            tally,
+            health,
+            listeners: self.listeners,
+            ingest: &parts.embedded_targets,
+            shared: &shared,
+            extensions: &parts.extensions,
+        };
+        // Exporters: one instance per (id, signal), as in Go; then each pipeline's
+        // processors in front of its exporters.
         let mut exporters: HashMap<(String, Signal), Arc<ExporterRuntime>> = HashMap::new();
-        // The file exporter's signals of one id share one file, as in Go.
-        let mut files = exporters::file::FileSinks::default();
         let mut pipelines: HashMap<String, (Signal, Arc<dyn Consumer>)> = HashMap::new();
+        let mut processors = Vec::new();
         for (pid, p) in &cfg.service.pipelines {
             let signal = pipeline_signal(pid);
             let mut queues: Vec<Arc<dyn ExporterQueue>> = Vec::new();
@@ -305,31 +453,32 @@ impl Collector {
                 let rt = match exporters.get(&key) {
                     Some(rt) => rt.clone(),
                     None => {
-                        let c = cfg.component(Kind::Exporter, eid)?;
-                        let rt = build_exporter(c, signal, registry, tally.clone(), &mut files)?;
+                        let rt = b.exporter(cfg, eid, signal)?;
                         exporters.insert(key, rt.clone());
                         rt
                     }
                 };
                 queues.push(rt);
             }
-            let (chain, mine) = chains.chain(signal, &p.processors, ExporterFanout::new(queues))?;
-            parts.processors.extend(mine);
+            let (chain, mine) = b.chain(cfg, signal, &p.processors, ExporterFanout::new(queues))?;
+            processors.extend(mine);
             pipelines.insert(pid.clone(), (signal, chain));
         }
-        parts.exporters = exporters.into_values().collect();
-        for e in &parts.exporters {
+        let exporters: Vec<Arc<ExporterRuntime>> = exporters.into_values().collect();
+        for e in &exporters {
             e.start();
         }
-        for p in &parts.processors {
+        for p in &processors {
             p.start();
         }
 
-        // Receivers: one instance per id, feeding every pipeline that names it. Every
-        // `embedded` receiver's pipelines take what `ingest` hands over.
+        // Receivers: one instance per id, feeding every pipeline that names it.
+        let mut receivers = Vec::new();
+        let mut listen = Vec::new();
+        let mut failed = None;
         for c in &cfg.receivers {
             let id = c.id.to_string();
-            let targets: [Vec<(String, Arc<dyn Consumer>)>; 3] = Signal::ALL.map(|signal| {
+            let targets: Targets = Signal::ALL.map(|signal| {
                 cfg.service
                     .pipelines
                     .iter()
@@ -342,24 +491,24 @@ impl Collector {
             if targets.iter().all(Vec::is_empty) {
                 continue;
             }
-            if let ComponentConfig::Embedded(_) = &c.config {
-                for (all, mine) in parts.embedded_targets.iter_mut().zip(targets) {
-                    all.extend(mine);
+            match b.receiver(c, &id, targets) {
+                Ok(Some(rx)) => {
+                    listen.extend(rx.local_addrs().into_iter().map(|a| (id.clone(), a)));
+                    receivers.push((id, rx));
                 }
-                continue;
+                Ok(None) => {}
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
             }
-            let consumers = targets
-                .map(|t| (!t.is_empty()).then(|| Arc::new(ReceiverFanout::new(t, tally.clone()))));
-            if !self.listeners {
-                continue;
-            }
-            if let ComponentConfig::OtlpReceiver(r) = &c.config {
-                let rx = OtlpReceiver::start(&id, r, consumers, budget, registry, &tally.panics)?;
-                parts
-                    .listen
-                    .extend(rx.local_addrs().into_iter().map(|a| (id.clone(), a)));
-                parts.receivers.push((id, rx));
-            }
+        }
+        parts.exporters = exporters;
+        parts.processors = processors;
+        parts.receivers = receivers;
+        parts.listen.extend(listen);
+        if let Some(e) = failed {
+            return Err(e);
         }
 
         // Own metrics.
@@ -380,6 +529,24 @@ impl Collector {
     }
 }
 
+/// Go's `processorhelper` counters (v0.138): `otelcol_processor_incoming_items` and
+/// `otelcol_processor_outgoing_items`, labels `processor` and `otel.signal`.
+fn processor_counters(registry: &Registry, id: &str, signal: Signal) -> (Counter, Counter) {
+    let labels = [("processor", id), ("otel_signal", signal.as_str())];
+    (
+        registry.counter(
+            "otelcol_processor_incoming_items",
+            "Number of items passed to the processor.",
+            &labels,
+        ),
+        registry.counter(
+            "otelcol_processor_outgoing_items",
+            "Number of items emitted from the processor.",
+            &labels,
+        ),
+    )
+}
+
 fn io_error(what: &str, e: std::io::Error) -> Error {
     Error::with_source(ErrorKind::Io, format!("{what}: {e}"), e)
 }
@@ -390,82 +557,6 @@ pub(crate) fn pipeline_signal(id: &str) -> Signal {
         Some("metrics") => Signal::Metrics,
         Some("logs") => Signal::Logs,
         _ => Signal::Traces,
-    }
-}
-
-fn build_exporter(
-    c: &Component,
-    signal: Signal,
-    registry: &Registry,
-    tally: Arc<Tally>,
-    files: &mut exporters::file::FileSinks,
-) -> Result<Arc<ExporterRuntime>, Error> {
-    let id = c.id.to_string();
-    match &c.config {
-        ComponentConfig::Debug(d) => Ok(ExporterRuntime::new(
-            &id,
-            signal,
-            Arc::new(exporters::debug::DebugExporter::new(&id, d)),
-            &d.sending_queue,
-            &exporters::retry::RetryConfig {
-                enabled: false,
-                ..Default::default()
-            },
-            registry,
-            tally,
-        )),
-        ComponentConfig::OtlpGrpc(o) => Ok(ExporterRuntime::new(
-            &id,
-            signal,
-            Arc::new(exporters::otlp::grpc::GrpcExporter::new(
-                &id, signal, o, registry,
-            )?),
-            &o.sending_queue,
-            &o.retry_on_failure,
-            registry,
-            tally,
-        )),
-        ComponentConfig::OtlpHttp(o) => Ok(ExporterRuntime::new(
-            &id,
-            signal,
-            Arc::new(exporters::otlp::http::HttpExporter::new(
-                &id, signal, o, registry,
-            )?),
-            &o.sending_queue,
-            &o.retry_on_failure,
-            registry,
-            tally,
-        )),
-        ComponentConfig::File(f) => Ok(ExporterRuntime::new(
-            &id,
-            signal,
-            Arc::new(files.exporter(&id, f)?),
-            &exporters::file::FileConfig::queue(),
-            &exporters::retry::RetryConfig {
-                enabled: false,
-                ..Default::default()
-            },
-            registry,
-            tally,
-        )),
-        ComponentConfig::AwsS3(s) => Ok(ExporterRuntime::new(
-            &id,
-            signal,
-            Arc::new(exporters::s3::S3Exporter::new(
-                &id,
-                signal,
-                s,
-                &crate::processors::resourcedetection::processor::process_env(),
-            )?),
-            &s.sending_queue,
-            &s.retry_on_failure,
-            registry,
-            tally,
-        )),
-        _ => Err(Error::new(
-            ErrorKind::Config,
-            format!("exporter {id}: not built yet"),
-        )),
     }
 }
 
@@ -627,6 +718,11 @@ impl CollectorHandle {
             .min(Duration::from_millis(100));
         for s in servers {
             s.shutdown(grace).await;
+        }
+        // In reverse start order, as Go stops them.
+        let extensions: Vec<_> = std::mem::take(&mut *self.inner.extensions.lock());
+        for (_, e) in extensions.iter().rev() {
+            e.shutdown(grace).await;
         }
         let report = ShutdownReport {
             delivered_items: self.inner.tally.delivered.get(),

@@ -131,3 +131,15 @@ impl From<Box<crate::otlp::wire::WireError>> for Error {
         Error::new(ErrorKind::InvalidData, e.to_string())
     }
 }
+
+/// The error and its causes, for logs (hyper's top-level error alone says little).
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}

@@ -22,27 +22,30 @@
 #[cfg(test)]
 extern crate self as collector_core;
 
+mod aws;
 #[doc(hidden)]
 pub mod bench;
 mod cgroup;
 mod collector;
+mod components;
 mod compression;
 pub mod config;
 mod embed;
 mod error;
-pub mod exporters;
-pub mod extensions;
+mod exporters;
+mod extensions;
 pub mod memory;
 pub mod otlp;
 pub(crate) mod pipeline;
-pub mod processors;
-pub mod receivers;
+mod processors;
+mod receivers;
 pub(crate) mod server;
 pub(crate) mod telemetry;
 pub(crate) mod tls;
 
 pub use cgroup::worker_threads;
 pub use collector::{Collector, CollectorHandle, ShutdownReport};
+pub use components::{ComponentInfo, components};
 pub use config::Config;
 pub use embed::EmbeddedCollector;
 pub use error::{Error, ErrorKind};

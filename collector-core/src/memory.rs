@@ -50,9 +50,15 @@ impl Budget {
         self.inner.limit.load(Ordering::Relaxed)
     }
 
-    /// Changes the limit (the memory limiter lowers it to its soft limit).
+    /// Changes the limit.
     pub fn set_limit(&self, limit: usize) {
         self.inner.limit.store(limit, Ordering::Relaxed);
+    }
+
+    /// Lowers the limit to `limit` unless it is lower already (each memory limiter lowers
+    /// it to its soft limit: the smallest wins).
+    pub(crate) fn lower_limit(&self, limit: usize) {
+        self.inner.limit.fetch_min(limit, Ordering::Relaxed);
     }
 
     /// How many reservations were refused so far.

@@ -230,10 +230,6 @@ pub unsafe extern "C" fn otelcol_collector_new(
         let text = std::str::from_utf8(bytes)
             .map_err(|e| Error::InvalidArgument(format!("yaml is not UTF-8: {e}")))?;
         let config = Config::from_yaml(text)?;
-        let unbuilt = config.unbuilt();
-        if !unbuilt.is_empty() {
-            return Err(Error::Config(unbuilt.join("; ")));
-        }
         let c = Box::new(otelcol_collector {
             config,
             state: Mutex::new(State::Created),

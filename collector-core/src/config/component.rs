@@ -1,6 +1,10 @@
-//! Component ids and the factories that decode each component type's configuration.
+//! Component kinds and ids, and the part of a component's factory that configuration uses:
+//! how to decode and check its keys. Configuration names no component: it loads with the
+//! factories it is given (`components.rs` lists them).
 
+use std::any::Any;
 use std::fmt;
+use std::sync::Arc;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -9,19 +13,6 @@ use super::de::{self, DeError, Seg};
 use super::node::Node;
 use super::validate::{Problems, Validate};
 use crate::Signal;
-use crate::exporters::debug::DebugConfig;
-use crate::exporters::file::FileConfig;
-use crate::exporters::otlp::{OtlpGrpcExporterConfig, OtlpHttpExporterConfig};
-use crate::exporters::s3::S3Config;
-use crate::extensions::health_check::HealthCheckConfig;
-use crate::processors::attributes::AttributesConfig;
-use crate::processors::batch::BatchConfig;
-use crate::processors::memory_limiter::MemoryLimiterConfig;
-use crate::processors::redaction::RedactionConfig;
-use crate::processors::resource::ResourceConfig;
-use crate::processors::resourcedetection::ResourceDetectionConfig;
-use crate::receivers::embedded::EmbeddedConfig;
-use crate::receivers::otlp::OtlpReceiverConfig;
 
 /// The kinds of component, named as their config sections.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -139,209 +130,106 @@ impl fmt::Display for ComponentId {
     }
 }
 
-/// A decoded component configuration.
-#[derive(Clone, Debug)]
-#[allow(missing_docs, clippy::large_enum_variant)]
-pub(crate) enum ComponentConfig {
-    OtlpReceiver(OtlpReceiverConfig),
-    Embedded(EmbeddedConfig),
-    MemoryLimiter(MemoryLimiterConfig),
-    Batch(BatchConfig),
-    Resource(ResourceConfig),
-    ResourceDetection(ResourceDetectionConfig),
-    Attributes(AttributesConfig),
-    Redaction(RedactionConfig),
-    OtlpGrpc(OtlpGrpcExporterConfig),
-    OtlpHttp(OtlpHttpExporterConfig),
-    Debug(DebugConfig),
-    AwsS3(S3Config),
-    File(FileConfig),
-    HealthCheck(HealthCheckConfig),
-    #[cfg(test)]
-    TestPanic(crate::processors::test_panic::TestPanicConfig),
+/// A component type's configuration, as components declare it: decoded from YAML with
+/// serde (unknown keys refused), checked by [`Validate`], printed by `print-config`.
+pub(crate) trait ComponentType:
+    Validate + Serialize + DeserializeOwned + std::fmt::Debug + Send + Sync + 'static
+{
+    /// The addresses this component listens on, each with the key (relative to the
+    /// component, `::`-separated) that sets it: two components on one port are refused at
+    /// load time.
+    fn listeners(&self) -> Vec<(String, String)> {
+        Vec::new()
+    }
 }
 
-macro_rules! each_config {
-    ($self:expr, $c:ident => $e:expr) => {
-        match $self {
-            ComponentConfig::OtlpReceiver($c) => $e,
-            ComponentConfig::Embedded($c) => $e,
-            ComponentConfig::MemoryLimiter($c) => $e,
-            ComponentConfig::Batch($c) => $e,
-            ComponentConfig::Resource($c) => $e,
-            ComponentConfig::ResourceDetection($c) => $e,
-            ComponentConfig::Attributes($c) => $e,
-            ComponentConfig::Redaction($c) => $e,
-            ComponentConfig::OtlpGrpc($c) => $e,
-            ComponentConfig::OtlpHttp($c) => $e,
-            ComponentConfig::Debug($c) => $e,
-            ComponentConfig::AwsS3($c) => $e,
-            ComponentConfig::File($c) => $e,
-            ComponentConfig::HealthCheck($c) => $e,
-            #[cfg(test)]
-            ComponentConfig::TestPanic($c) => $e,
-        }
-    };
-}
-
-impl ComponentConfig {
-    pub(crate) fn validate(&self, p: &mut Problems) {
-        each_config!(self, c => c.validate(p))
-    }
-
-    pub(crate) fn validate_signal(&self, signal: Signal, p: &mut Problems) {
-        each_config!(self, c => c.validate_signal(signal, p))
-    }
-
+/// A decoded component configuration, whatever its type. A component's `build` gets its
+/// own type back with [`get`](dyn ComponentConfig::get).
+pub(crate) trait ComponentConfig: std::fmt::Debug + Send + Sync {
+    /// Semantic checks, in the Go collector's words.
+    fn validate(&self, p: &mut Problems);
+    /// Checks that depend on the signal of a pipeline the component is used in.
+    fn validate_signal(&self, signal: Signal, p: &mut Problems);
     /// The effective configuration (defaults filled in, secrets redacted), for printing.
-    pub(crate) fn to_json(&self) -> serde_json::Value {
-        each_config!(self, c => serde_json::to_value(c).unwrap_or(serde_json::Value::Null))
+    fn to_json(&self) -> serde_json::Value;
+    /// See [`ComponentType::listeners`].
+    fn listeners(&self) -> Vec<(String, String)>;
+    /// For [`get`](dyn ComponentConfig::get).
+    fn as_any(&self) -> &dyn Any;
+}
+
+impl<T: ComponentType> ComponentConfig for T {
+    fn validate(&self, p: &mut Problems) {
+        Validate::validate(self, p);
+    }
+
+    fn validate_signal(&self, signal: Signal, p: &mut Problems) {
+        Validate::validate_signal(self, signal, p);
+    }
+
+    fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    }
+
+    fn listeners(&self) -> Vec<(String, String)> {
+        ComponentType::listeners(self)
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
     }
 }
 
-/// A config type that can be wrapped as a [`ComponentConfig`].
-pub(crate) trait ComponentType: DeserializeOwned + Serialize + Validate {
-    fn wrap(self) -> ComponentConfig;
+impl dyn ComponentConfig + '_ {
+    /// The configuration as its own type.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Internal`](crate::ErrorKind::Internal) when it is another type: a
+    /// factory given a configuration its own `decode` did not make (a bug).
+    pub(crate) fn get<T: 'static>(&self) -> Result<&T, crate::Error> {
+        self.as_any().downcast_ref::<T>().ok_or_else(|| {
+            crate::Error::new(
+                crate::ErrorKind::Internal,
+                format!(
+                    "a component was given another type's configuration (expected {})",
+                    std::any::type_name::<T>()
+                ),
+            )
+        })
+    }
 }
 
-macro_rules! component_type {
-    ($($ty:ty => $variant:ident),* $(,)?) => {
-        $(impl ComponentType for $ty {
-            fn wrap(self) -> ComponentConfig {
-                ComponentConfig::$variant(self)
-            }
-        })*
-    };
+/// Decodes a component's YAML into `T`.
+pub(crate) type DecodeFn = fn(&Node, Vec<Seg>) -> Result<Arc<dyn ComponentConfig>, Vec<DeError>>;
+
+/// The [`DecodeFn`] of `T`.
+pub(crate) fn decode<T: ComponentType>(
+    node: &Node,
+    path: Vec<Seg>,
+) -> Result<Arc<dyn ComponentConfig>, Vec<DeError>> {
+    de::decode::<T>(node, path).map(|c| Arc::new(c) as Arc<dyn ComponentConfig>)
 }
 
-component_type! {
-    OtlpReceiverConfig => OtlpReceiver,
-    EmbeddedConfig => Embedded,
-    MemoryLimiterConfig => MemoryLimiter,
-    BatchConfig => Batch,
-    ResourceConfig => Resource,
-    ResourceDetectionConfig => ResourceDetection,
-    AttributesConfig => Attributes,
-    RedactionConfig => Redaction,
-    OtlpGrpcExporterConfig => OtlpGrpc,
-    OtlpHttpExporterConfig => OtlpHttp,
-    DebugConfig => Debug,
-    S3Config => AwsS3,
-    FileConfig => File,
-    HealthCheckConfig => HealthCheck,
-}
-
-#[cfg(test)]
-component_type! {
-    crate::processors::test_panic::TestPanicConfig => TestPanic,
-}
-
-fn decode<T: ComponentType>(node: &Node, path: Vec<Seg>) -> Result<ComponentConfig, Vec<DeError>> {
-    de::decode::<T>(node, path).map(T::wrap)
-}
-
-type DecodeFn = fn(&Node, Vec<Seg>) -> Result<ComponentConfig, Vec<DeError>>;
-
-/// A component type this collector knows.
+/// What loading a configuration needs to know of a component type: its kind, names,
+/// signals and how to decode its keys. The rest of its factory (how to build it) is the
+/// runtime's (`pipeline::build`); the list of them is `components.rs`.
 #[derive(Debug)]
-pub(crate) struct Factory {
+pub(crate) struct ConfigFactory {
     pub(crate) kind: Kind,
     pub(crate) name: &'static str,
     /// Other names of the same type (the Go collector's renames).
     pub(crate) aliases: &'static [&'static str],
+    /// The signals it handles (every one for extensions, which have none).
     pub(crate) signals: &'static [Signal],
-    /// Whether this type can run yet (a configuration may name a type that only validates).
-    pub(crate) runtime: bool,
     pub(crate) decode: DecodeFn,
 }
 
-const ALL: &[Signal] = &Signal::ALL;
-
-macro_rules! factory {
-    ($kind:ident, $name:literal, [$($alias:literal),*], $ty:ty, runtime = $rt:expr) => {
-        Factory {
-            kind: Kind::$kind,
-            name: $name,
-            aliases: &[$($alias),*],
-            signals: ALL,
-            runtime: $rt,
-            decode: decode::<$ty>,
-        }
-    };
-}
-
-/// Every component type, by kind. `runtime` says whether the type can run yet.
-#[rustfmt::skip]
-pub(crate) static FACTORIES: &[Factory] = &[
-    factory!(Receiver, "otlp", [], OtlpReceiverConfig, runtime = true),
-    factory!(Receiver, "embedded", [], EmbeddedConfig, runtime = true),
-    factory!(Processor, "memory_limiter", [], MemoryLimiterConfig, runtime = true),
-    factory!(Processor, "batch", [], BatchConfig, runtime = true),
-    factory!(Processor, "resource", [], ResourceConfig, runtime = true),
-    factory!(Processor, "resourcedetection", ["resource_detection"], ResourceDetectionConfig, runtime = true),
-    factory!(Processor, "attributes", [], AttributesConfig, runtime = true),
-    factory!(Processor, "redaction", [], RedactionConfig, runtime = true),
-    factory!(Exporter, "otlp", ["otlp_grpc"], OtlpGrpcExporterConfig, runtime = true),
-    factory!(Exporter, "otlphttp", ["otlp_http"], OtlpHttpExporterConfig, runtime = true),
-    factory!(Exporter, "debug", [], DebugConfig, runtime = true),
-    factory!(Exporter, "awss3", [], S3Config, runtime = true),
-    factory!(Exporter, "file", [], FileConfig, runtime = true),
-    factory!(Extension, "health_check", [], HealthCheckConfig, runtime = true),
-];
-
-/// Components that exist only in this crate's tests.
-#[cfg(test)]
-static TEST_FACTORIES: &[Factory] = &[factory!(
-    Processor,
-    "test_panic",
-    [],
-    crate::processors::test_panic::TestPanicConfig,
-    runtime = true
-)];
-#[cfg(not(test))]
-static TEST_FACTORIES: &[Factory] = &[];
-
-/// The factory of `ty` for `kind` (by name or alias).
-pub(crate) fn factory(kind: Kind, ty: &str) -> Option<&'static Factory> {
-    FACTORIES
-        .iter()
-        .chain(TEST_FACTORIES)
-        .find(|f| f.kind == kind && (f.name == ty || f.aliases.contains(&ty)))
-}
-
-/// What `collector components` prints: one component type.
-#[derive(Clone, Debug, Serialize)]
-pub struct ComponentInfo {
-    /// `receiver`, `processor`, `exporter` or `extension`.
-    pub kind: &'static str,
-    /// The type name.
-    pub name: &'static str,
-    /// Other accepted names.
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    pub aliases: &'static [&'static str],
-    /// Signals it handles (empty for extensions).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub signals: Vec<&'static str>,
-    /// `built`, or `not built yet` for types that only validate so far.
-    pub status: &'static str,
-}
-
-/// Every component type this collector knows.
-pub fn components() -> Vec<ComponentInfo> {
-    FACTORIES
-        .iter()
-        .map(|f| ComponentInfo {
-            kind: f.kind.singular(),
-            name: f.name,
-            aliases: f.aliases,
-            signals: if f.kind == Kind::Extension {
-                Vec::new()
-            } else {
-                f.signals.iter().map(|s| s.as_str()).collect()
-            },
-            status: if f.runtime { "built" } else { "not built yet" },
-        })
-        .collect()
+impl ConfigFactory {
+    /// Whether `ty` names this type (its name or an alias).
+    pub(crate) fn is(&self, kind: Kind, ty: &str) -> bool {
+        self.kind == kind && (self.name == ty || self.aliases.contains(&ty))
+    }
 }
 
 #[cfg(test)]
@@ -367,20 +255,5 @@ mod tests {
             let e = ComponentId::parse(bad).unwrap_err();
             assert!(e.contains(msg), "{bad}: {e}");
         }
-    }
-
-    #[test]
-    fn aliases_resolve() {
-        assert_eq!(factory(Kind::Exporter, "otlp_grpc").unwrap().name, "otlp");
-        assert_eq!(
-            factory(Kind::Exporter, "otlp_http").unwrap().name,
-            "otlphttp"
-        );
-        assert_eq!(
-            factory(Kind::Processor, "resource_detection").unwrap().name,
-            "resourcedetection"
-        );
-        assert!(factory(Kind::Processor, "tail_sampling").is_none());
-        assert!(factory(Kind::Receiver, "debug").is_none());
     }
 }

@@ -34,12 +34,12 @@ pub(crate) mod validate;
 
 use std::sync::Arc;
 
-pub use component::{ComponentId, ComponentInfo, Kind, components};
+pub use component::{ComponentId, Kind};
 pub use duration::Duration;
 pub use source::{PACKED_PREFIX, pack};
 
 use crate::{Error, ErrorKind, Signal};
-use component::{ComponentConfig, Factory};
+use component::{ComponentConfig, ConfigFactory};
 use de::{DeError, Seg};
 use node::{Node, Origin, Value};
 use service::ServiceConfig;
@@ -49,8 +49,8 @@ use validate::Problems;
 #[derive(Clone, Debug)]
 pub(crate) struct Component {
     pub(crate) id: ComponentId,
-    pub(crate) factory: &'static Factory,
-    pub(crate) config: ComponentConfig,
+    pub(crate) factory: &'static ConfigFactory,
+    pub(crate) config: Arc<dyn ComponentConfig>,
 }
 
 /// A loaded and validated configuration.
@@ -83,6 +83,8 @@ enum SourceSpec {
 pub struct Loader {
     sources: Vec<SourceSpec>,
     env: EnvFn,
+    /// The component types it knows (`Loader::new` gives the built-in ones).
+    factories: Vec<&'static ConfigFactory>,
 }
 
 impl std::fmt::Debug for Loader {
@@ -90,12 +92,6 @@ impl std::fmt::Debug for Loader {
         f.debug_struct("Loader")
             .field("sources", &self.sources)
             .finish_non_exhaustive()
-    }
-}
-
-impl Default for Loader {
-    fn default() -> Self {
-        Loader::new()
     }
 }
 
@@ -123,11 +119,13 @@ impl Issue {
 }
 
 impl Loader {
-    /// A loader reading variables from the process environment.
-    pub fn new() -> Loader {
+    /// A loader for the component types `factories`, reading variables from the process
+    /// environment. (`Loader::new`, in `components.rs`, gives it the built-in ones.)
+    pub(crate) fn with_factories(factories: Vec<&'static ConfigFactory>) -> Loader {
         Loader {
             sources: Vec::new(),
             env: Arc::new(|k| std::env::var(k).ok()),
+            factories,
         }
     }
 
@@ -178,7 +176,7 @@ impl Loader {
         let mut issues = Vec::new();
         let mut warnings = Vec::new();
         let tree = self.merged(&mut issues, &mut warnings);
-        let config = tree.map(|t| build(&t, &mut issues, &mut warnings));
+        let config = tree.map(|t| build(&t, &self.factories, &mut issues, &mut warnings));
         if issues.is_empty()
             && let Some(mut c) = config
         {
@@ -300,7 +298,12 @@ const SECTIONS: [&str; 6] = [
 ];
 
 /// Decodes and validates the merged tree.
-fn build(root: &Node, issues: &mut Vec<Issue>, warnings: &mut Vec<String>) -> Config {
+fn build(
+    root: &Node,
+    factories: &[&'static ConfigFactory],
+    issues: &mut Vec<Issue>,
+    warnings: &mut Vec<String>,
+) -> Config {
     let root_origin = root.origin.clone();
     if let Some(entries) = root.as_map() {
         for (k, v) in entries {
@@ -362,8 +365,8 @@ fn build(root: &Node, issues: &mut Vec<Issue>, warnings: &mut Vec<String>) -> Co
                 )));
                 continue;
             }
-            let Some(factory) = component::factory(kind, id.ty()) else {
-                let known: Vec<&str> = component::FACTORIES
+            let Some(factory) = factories.iter().copied().find(|f| f.is(kind, id.ty())) else {
+                let known: Vec<&str> = factories
                     .iter()
                     .filter(|f| f.kind == kind)
                     .flat_map(|f| std::iter::once(f.name).chain(f.aliases.iter().copied()))
@@ -515,40 +518,6 @@ impl Config {
         emit::to_yaml(&serde_json::Value::Object(root))
     }
 
-    /// The components used by pipelines (or listed as service extensions) whose type has no
-    /// runtime yet, as `processor resource: not built yet`.
-    pub fn unbuilt(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        let used = |kind: Kind, c: &Component| match kind {
-            Kind::Extension => self
-                .service
-                .extensions
-                .iter()
-                .any(|e| *e == c.id.to_string()),
-            _ => self.service.pipelines.values().any(|p| {
-                let list = match kind {
-                    Kind::Receiver => &p.receivers,
-                    Kind::Processor => &p.processors,
-                    _ => &p.exporters,
-                };
-                list.iter().any(|e| *e == c.id.to_string())
-            }),
-        };
-        for (kind, list) in [
-            (Kind::Extension, &self.extensions),
-            (Kind::Exporter, &self.exporters),
-            (Kind::Processor, &self.processors),
-            (Kind::Receiver, &self.receivers),
-        ] {
-            for c in list {
-                if !c.factory.runtime && used(kind, c) {
-                    out.push(format!("{} {}: not built yet", kind.singular(), c.id));
-                }
-            }
-        }
-        out
-    }
-
     /// The component `id` of `kind`, which validation has made sure exists.
     pub(crate) fn component(&self, kind: Kind, id: &str) -> Result<&Component, Error> {
         self.find(kind, id).ok_or_else(|| {
@@ -676,49 +645,26 @@ impl Config {
         }
     }
 
-    /// The addresses the configuration listens on, with the key that sets each.
+    /// The addresses the configuration listens on, with the key that sets each: those of
+    /// the receivers pipelines use, the service's extensions, and the own metrics.
     pub(crate) fn listeners(&self) -> Vec<(String, String)> {
         let mut out = Vec::new();
-        let used_receivers: Vec<&Component> = self
-            .receivers
-            .iter()
-            .filter(|c| {
-                self.service
-                    .pipelines
-                    .values()
-                    .any(|p| p.receivers.iter().any(|r| *r == c.id.to_string()))
-            })
-            .collect();
-        for c in used_receivers {
-            if let ComponentConfig::OtlpReceiver(r) = &c.config {
-                if let Some(g) = &r.protocols.grpc {
-                    out.push((
-                        g.endpoint.clone(),
-                        format!("receivers::{}::protocols::grpc::endpoint", c.id),
-                    ));
-                }
-                if let Some(h) = &r.protocols.http {
-                    out.push((
-                        h.endpoint.clone(),
-                        format!("receivers::{}::protocols::http::endpoint", c.id),
-                    ));
-                }
-            }
-        }
-        for c in &self.extensions {
-            if !self
+        let used = |kind: Kind, c: &Component| match kind {
+            Kind::Extension => self.service.extensions.contains(&c.id.to_string()),
+            _ => self
                 .service
-                .extensions
-                .iter()
-                .any(|e| *e == c.id.to_string())
-            {
-                continue;
-            }
-            if let ComponentConfig::HealthCheck(h) = &c.config {
-                out.push((
-                    h.endpoint.clone(),
-                    format!("extensions::{}::endpoint", c.id),
-                ));
+                .pipelines
+                .values()
+                .any(|p| p.receivers.contains(&c.id.to_string())),
+        };
+        for (kind, list) in [
+            (Kind::Receiver, &self.receivers),
+            (Kind::Extension, &self.extensions),
+        ] {
+            for c in list.iter().filter(|c| used(kind, c)) {
+                for (endpoint, key) in c.config.listeners() {
+                    out.push((endpoint, format!("{}::{}::{key}", kind.section(), c.id)));
+                }
             }
         }
         if let Some(ep) = self.service.telemetry.metrics.endpoint() {

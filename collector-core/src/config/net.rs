@@ -590,6 +590,22 @@ pub struct CookiesConfig {
     pub enabled: bool,
 }
 
+/// The client parts of both OTLP exporters.
+pub(crate) fn validate_client(
+    p: &mut Problems,
+    tls: &TlsClientConfig,
+    compression: &str,
+    auth: &Option<AuthConfig>,
+    middlewares: &[MiddlewareConfig],
+) {
+    let mut t = Problems::default();
+    tls.validate(&mut t);
+    p.nested("tls", t);
+    validate_client_compression(compression, p);
+    AuthConfig::reject(auth, p);
+    MiddlewareConfig::reject_all(middlewares, p);
+}
+
 /// Compression names a client may be configured with, and whether we can send them.
 pub(crate) fn validate_client_compression(c: &str, p: &mut Problems) {
     match c {

@@ -1,3 +1,3 @@
-//! Extensions: health check.
+//! Extensions: what runs beside the pipelines. One folder per type, named as in YAML.
 
-pub mod health_check;
+pub(crate) mod health_check;

@@ -23,12 +23,14 @@
 //! This module is public for benchmarks, fuzz targets and embedders; it is unstable
 //! before 1.0.
 
+pub(crate) mod actions;
 mod edit;
 mod items;
 mod json;
 mod json_in;
 pub(crate) mod payload;
 mod schema;
+pub(crate) mod text;
 mod validate;
 mod view;
 pub(crate) mod wire;

@@ -6,6 +6,10 @@
 //! exporters take payloads into their own bounded queues, so no channel hop is paid per
 //! request, and an embedder's `ingest` never blocks.
 
+pub(crate) mod build;
+pub(crate) mod exporter;
+pub(crate) mod health;
+pub(crate) mod ingest;
 pub(crate) mod panics;
 
 use std::sync::Arc;

@@ -1,4 +1,4 @@
-//! Receivers: where payloads enter.
+//! Receivers: where payloads enter. One folder per type, named as in YAML.
 
-pub mod embedded;
-pub mod otlp;
+pub(crate) mod embedded;
+pub(crate) mod otlp;

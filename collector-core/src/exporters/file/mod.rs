@@ -10,7 +10,6 @@
 
 mod rotate;
 
-use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::num::NonZeroUsize;
@@ -25,10 +24,15 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
-use crate::exporters::queue::QueueConfig;
-use crate::exporters::{BoxFuture, ExportError, Exporter};
+use crate::Signal;
+use crate::config::Kind;
+use crate::config::component::{ComponentConfig, ComponentType, ConfigFactory, decode};
 use crate::otlp::AnyValueView;
 use crate::otlp::Payload;
+use crate::pipeline::build::{Build, Context, Factory};
+use crate::pipeline::exporter::queue::QueueConfig;
+use crate::pipeline::exporter::retry::RetryConfig;
+use crate::pipeline::exporter::{BoxFuture, ExportError, Exporter, ExporterRuntime};
 use crate::{Error, ErrorKind};
 
 use crate::config::Duration;
@@ -622,13 +626,48 @@ impl Sink {
     }
 }
 
-/// The file sinks of one collector, by component id.
+/// The `file` exporter type.
+pub(crate) static FACTORY: Factory = Factory {
+    config: ConfigFactory {
+        kind: Kind::Exporter,
+        name: "file",
+        aliases: &[],
+        signals: &Signal::ALL,
+        decode: decode::<FileConfig>,
+    },
+    build: Build::Exporter(build),
+};
+
+impl ComponentType for FileConfig {}
+
+/// One instance per signal; the signals of one id share its sink (file and writer), as in
+/// Go.
+fn build(ctx: &Context<'_>, cfg: &dyn ComponentConfig) -> Result<Arc<ExporterRuntime>, Error> {
+    let cfg = cfg.get::<FileConfig>()?;
+    let sink = ctx.shared(|| Sink::start(ctx.id, cfg, rotate::now))?;
+    sink.users.fetch_add(1, Ordering::AcqRel);
+    // Writing a file either works or will not by retrying.
+    let no_retry = RetryConfig {
+        enabled: false,
+        ..RetryConfig::default()
+    };
+    Ok(ctx.exporter(
+        Arc::new(FileExporter { sink }),
+        &FileConfig::queue(),
+        &no_retry,
+    ))
+}
+
+/// The file sinks of one collector, by component id (tests build exporters without a
+/// collector).
+#[cfg(test)]
 #[derive(Debug, Default)]
 pub(crate) struct FileSinks {
     /// Started sinks, by component id.
-    by_id: HashMap<String, Arc<Sink>>,
+    by_id: std::collections::HashMap<String, Arc<Sink>>,
 }
 
+#[cfg(test)]
 impl FileSinks {
     /// The exporter instance for one signal of `id`, sharing the id's sink (started on the
     /// first call).

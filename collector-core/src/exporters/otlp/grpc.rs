@@ -8,12 +8,14 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Request, Uri, header};
 use http_body_util::BodyExt;
 
-use super::{ChunksBody, Client, OtlpGrpcExporterConfig, grpc_target, partial_success};
+use super::config::{OtlpGrpcExporterConfig, grpc_target};
 use crate::Signal;
 use crate::compression::{self, Encoding};
-use crate::exporters::{BoxFuture, ExportError, Exporter};
+use crate::error::error_chain;
 use crate::otlp::Payload;
 use crate::otlp::wire::{Fields, Value};
+use crate::pipeline::exporter::client::{self, ChunksBody, Client, partial_success};
+use crate::pipeline::exporter::{BoxFuture, ExportError, Exporter};
 use crate::telemetry::{Counter, Registry};
 
 /// One `otlp` exporter instance (per id and signal).
@@ -108,7 +110,7 @@ impl GrpcExporter {
         }
         Ok(GrpcExporter {
             id: id.to_owned(),
-            client: super::client(&cfg.tls, true, cfg.keepalive.as_ref())?,
+            client: client::client(&cfg.tls, true, cfg.keepalive.as_ref())?,
             uri,
             headers,
             compression,
@@ -228,18 +230,6 @@ impl Exporter for GrpcExporter {
             }
         })
     }
-}
-
-/// The error and its causes, for logs (hyper's top-level error alone says little).
-pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        cur = c.source();
-    }
-    s
 }
 
 fn code_name(code: u32) -> &'static str {

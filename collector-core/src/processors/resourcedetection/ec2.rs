@@ -9,15 +9,13 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::Ec2DetectorConfig;
-use super::http::{Answer, MetadataClient};
-use super::processor::{Detected, EcsHint, EnvLookup, SCHEMA_1_6_1, enabled};
+use super::processor::{Detected, EcsHint, SCHEMA_1_6_1, enabled};
+use crate::aws::env::EnvLookup;
+use crate::aws::imds::{disabled, endpoint};
+use crate::aws::metadata::{Answer, MetadataClient};
 use crate::otlp::Value;
 use crate::{Error, ErrorKind};
 
-/// The SDK's default endpoint.
-pub(crate) const DEFAULT_ENDPOINT: &str = "http://169.254.169.254";
-/// The SDK's endpoint in `AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE=IPv6`.
-const IPV6_ENDPOINT: &str = "http://[fd00:ec2::254]";
 /// Token lifetime the SDK asks for (6 hours).
 const TOKEN_TTL: &str = "21600";
 
@@ -31,26 +29,6 @@ pub(crate) struct IdentityDocument {
     pub(crate) instance_id: String,
     pub(crate) instance_type: String,
     pub(crate) region: String,
-}
-
-/// The metadata service base URL: `AWS_EC2_METADATA_SERVICE_ENDPOINT`, else the SDK default
-/// for `AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE` (IPv4 unless `IPv6`).
-pub(crate) fn endpoint(env: &EnvLookup) -> String {
-    if let Some(e) = env("AWS_EC2_METADATA_SERVICE_ENDPOINT")
-        .map(|e| e.trim().trim_end_matches('/').to_owned())
-        .filter(|e| !e.is_empty())
-    {
-        return e;
-    }
-    match env("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE") {
-        Some(m) if m.trim().eq_ignore_ascii_case("ipv6") => IPV6_ENDPOINT.to_owned(),
-        _ => DEFAULT_ENDPOINT.to_owned(),
-    }
-}
-
-/// `AWS_EC2_METADATA_DISABLED=true` (any case), as the SDK reads it.
-pub(crate) fn disabled(env: &EnvLookup) -> bool {
-    env("AWS_EC2_METADATA_DISABLED").is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
 }
 
 /// Detects the EC2 resource.
@@ -265,28 +243,6 @@ mod tests {
                 .find(|(n, _)| *n == k)
                 .map(|(_, v)| (*v).to_owned())
         })
-    }
-
-    #[test]
-    fn endpoint_and_disabled_from_the_environment() {
-        assert_eq!(endpoint(&env(vec![])), DEFAULT_ENDPOINT);
-        assert_eq!(
-            endpoint(&env(vec![(
-                "AWS_EC2_METADATA_SERVICE_ENDPOINT",
-                " http://127.0.0.1:1234/ "
-            )])),
-            "http://127.0.0.1:1234"
-        );
-        assert_eq!(
-            endpoint(&env(vec![(
-                "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE",
-                "IPv6"
-            )])),
-            IPV6_ENDPOINT
-        );
-        assert!(disabled(&env(vec![("AWS_EC2_METADATA_DISABLED", "TRUE")])));
-        assert!(!disabled(&env(vec![("AWS_EC2_METADATA_DISABLED", "1")])));
-        assert!(!disabled(&env(vec![])));
     }
 
     #[test]

@@ -6,22 +6,55 @@
 //! added to every resource. Until detection ends the processor holds payloads back (the
 //! receiver keeps them, on the memory budget) and the collector does not report ready.
 
-pub(crate) mod ec2;
+mod ec2;
 mod ecs;
 mod env;
-mod http;
-pub(crate) mod processor;
+mod processor;
 mod system;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::Duration;
+use crate::config::component::{ComponentConfig, ComponentType, ConfigFactory, decode};
 use crate::config::net::TlsClientConfig;
 use crate::config::validate::{Problems, Validate};
+use crate::config::{Duration, Kind};
+use crate::pipeline::build::{Build, Context, Factory};
+use crate::pipeline::{Consumer, Processor};
+use crate::{Error, Signal};
 
-pub(crate) use processor::{Detection, ResourceDetectionProcessor};
+use processor::{Detection, ResourceDetectionProcessor};
+
+/// The `resourcedetection` processor type.
+pub(crate) static FACTORY: Factory = Factory {
+    config: ConfigFactory {
+        kind: Kind::Processor,
+        name: "resourcedetection",
+        aliases: &["resource_detection"],
+        signals: &Signal::ALL,
+        decode: decode::<ResourceDetectionConfig>,
+    },
+    build: Build::Processor(build),
+};
+
+impl ComponentType for ResourceDetectionConfig {}
+
+/// One detection per id, however many pipelines list it (as Go's shared processor).
+fn build(
+    ctx: &Context<'_>,
+    cfg: &dyn ComponentConfig,
+    next: Arc<dyn Consumer>,
+) -> Result<Arc<dyn Processor>, Error> {
+    let cfg = cfg.get::<ResourceDetectionConfig>()?;
+    let detection = ctx.shared(|| Ok(Detection::new(ctx.id, cfg, ctx.tally.panics.clone())))?;
+    Ok(ResourceDetectionProcessor::new(
+        detection,
+        cfg.override_,
+        next,
+    ))
+}
 
 /// `resource_attributes::<name>`.
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]

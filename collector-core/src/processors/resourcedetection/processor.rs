@@ -19,21 +19,13 @@ use parking_lot::Mutex;
 use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
 
-use super::http::MetadataClient;
 use super::{AttributeToggle, ResourceDetectionConfig};
+pub(crate) use crate::aws::env::{EnvLookup, process_env};
+use crate::aws::metadata::MetadataClient;
 use crate::otlp::{Payload, Value};
 use crate::pipeline::panics::Panics;
 use crate::pipeline::{Consumer, Pending, Processor, Refusal};
 use crate::{Error, ErrorKind};
-
-/// How a detector reads environment variables. Production reads the process environment;
-/// tests pass their own, so that no test depends on (or changes) process-global state.
-pub(crate) type EnvLookup = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
-
-/// The process environment.
-pub(crate) fn process_env() -> EnvLookup {
-    Arc::new(|k: &str| std::env::var(k).ok())
-}
 
 /// The semantic-conventions schema the Go detectors (system, ecs, ec2) report at v0.138.
 pub(crate) const SCHEMA_1_6_1: &str = "https://opentelemetry.io/schemas/1.6.1";
@@ -761,10 +753,11 @@ service:
 "
         ))
         .unwrap();
-        match &cfg.processors[0].config {
-            crate::config::component::ComponentConfig::ResourceDetection(r) => r.clone(),
-            other => panic!("{other:?}"),
-        }
+        cfg.processors[0]
+            .config
+            .get::<ResourceDetectionConfig>()
+            .unwrap()
+            .clone()
     }
 
     #[tokio::test]

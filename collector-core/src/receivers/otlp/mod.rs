@@ -2,8 +2,59 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::component::{ComponentConfig, ComponentType, ConfigFactory, decode};
 use crate::config::net::GrpcServerConfig;
 use crate::config::validate::{Problems, Validate};
+use crate::pipeline::build::{Build, Context, Factory, Receiver, Targets};
+
+/// The `otlp` receiver type.
+pub(crate) static FACTORY: Factory = Factory {
+    config: ConfigFactory {
+        kind: crate::config::Kind::Receiver,
+        name: "otlp",
+        aliases: &[],
+        signals: &Signal::ALL,
+        decode: decode::<OtlpReceiverConfig>,
+    },
+    build: Build::Receiver(build),
+};
+
+impl ComponentType for OtlpReceiverConfig {
+    fn listeners(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        if let Some(g) = &self.protocols.grpc {
+            out.push((g.endpoint.clone(), "protocols::grpc::endpoint".to_owned()));
+        }
+        if let Some(h) = &self.protocols.http {
+            out.push((h.endpoint.clone(), "protocols::http::endpoint".to_owned()));
+        }
+        out
+    }
+}
+
+/// One instance per id, whatever pipelines list it: one listener per protocol, feeding
+/// each pipeline of the request's signal.
+fn build(
+    ctx: &Context<'_>,
+    cfg: &dyn ComponentConfig,
+    targets: Targets,
+) -> Result<Option<Box<dyn Receiver>>, crate::Error> {
+    let cfg = cfg.get::<OtlpReceiverConfig>()?;
+    if !ctx.listeners {
+        return Ok(None);
+    }
+    let consumers = targets
+        .map(|t| (!t.is_empty()).then(|| Arc::new(ReceiverFanout::new(t, ctx.tally.clone()))));
+    let rx = OtlpReceiver::start(
+        ctx.id,
+        cfg,
+        consumers,
+        ctx.budget,
+        ctx.registry,
+        &ctx.tally.panics,
+    )?;
+    Ok(Some(Box::new(rx)))
+}
 
 crate::config::net::http_server_struct! {
     /// The HTTP protocol block: an HTTP server plus the OTLP URL paths.
@@ -357,19 +408,30 @@ impl OtlpReceiver {
         }
         Ok(OtlpReceiver { servers, stop })
     }
+}
 
+impl Receiver for OtlpReceiver {
     /// The bound addresses (gRPC first).
-    pub(crate) fn local_addrs(&self) -> Vec<std::net::SocketAddr> {
+    fn local_addrs(&self) -> Vec<std::net::SocketAddr> {
         self.servers
             .iter()
             .flat_map(|s| s.local_addrs.iter().copied())
             .collect()
     }
 
+    fn shutdown(
+        self: Box<Self>,
+        grace: std::time::Duration,
+    ) -> crate::pipeline::BoxFuture<'static, ()> {
+        Box::pin(self.stop(grace))
+    }
+}
+
+impl OtlpReceiver {
     /// Stops accepting at once and lets in-flight requests finish within `grace`, every
     /// server at the same time; requests still waiting at a stage give up shortly before
     /// the grace ends, so that they can answer.
-    pub(crate) async fn shutdown(self, grace: std::time::Duration) {
+    async fn stop(self, grace: std::time::Duration) {
         let stop = self.stop;
         let give_up = grace.saturating_sub(ANSWER_MARGIN);
         let tasks: Vec<_> = self
@@ -459,5 +521,29 @@ mod tests {
             Outcome::Accepted
         ));
         assert_eq!(m.accepted.get(), 1000);
+    }
+
+    #[test]
+    fn protocol_blocks_are_enabled_by_presence() {
+        let cfg = crate::Config::from_yaml(
+            "receivers:
+  otlp:
+    protocols:
+      http:
+exporters:
+  debug:
+service:
+  pipelines:
+    logs:
+      receivers: [otlp]
+      exporters: [debug]
+",
+        )
+        .unwrap();
+        let r = cfg.receivers[0].config.get::<OtlpReceiverConfig>().unwrap();
+        assert!(r.protocols.grpc.is_none());
+        let http = r.protocols.http.as_ref().unwrap();
+        assert_eq!(http.endpoint, "localhost:4318");
+        assert_eq!(http.traces_url_path, "/v1/traces");
     }
 }

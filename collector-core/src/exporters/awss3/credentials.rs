@@ -26,8 +26,8 @@ use parking_lot::Mutex;
 use serde::Deserialize;
 
 use super::http::HyperTransport;
-use crate::processors::resourcedetection::ec2;
-use crate::processors::resourcedetection::processor::EnvLookup;
+use crate::aws::env::EnvLookup;
+use crate::aws::imds;
 
 /// The ECS agent's credentials address for `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI`.
 const ECS_HOST: &str = "http://169.254.170.2";
@@ -131,7 +131,7 @@ pub(crate) fn configure(
             Source::Container(url),
         ));
     }
-    if ec2::disabled(env) {
+    if imds::disabled(env) {
         return Ok((
             builder,
             Source::None(
@@ -143,7 +143,7 @@ pub(crate) fn configure(
             ),
         ));
     }
-    let endpoint = ec2::endpoint(env);
+    let endpoint = imds::endpoint(env);
     Ok((
         builder.with_metadata_endpoint(endpoint.clone()),
         Source::InstanceMetadata(endpoint),

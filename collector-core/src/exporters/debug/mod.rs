@@ -1,9 +1,48 @@
-//! The `debug` exporter.
+//! The `debug` exporter: every payload rendered as text (Go's `basic`, `normal` and
+//! `detailed` byte for byte, and our `tree`), to stdout or the collector's log.
+
+mod format;
+
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::Kind;
+use crate::config::component::{ComponentConfig, ComponentType, ConfigFactory, decode};
 use crate::config::validate::{Problems, Validate};
-use crate::exporters::queue::QueueConfig;
+use crate::pipeline::build::{Build, Context, Factory};
+use crate::pipeline::exporter::queue::QueueConfig;
+use crate::pipeline::exporter::retry::RetryConfig;
+use crate::pipeline::exporter::{BoxFuture, ExportError, Exporter, ExporterRuntime};
+use crate::{Error, Signal};
+
+/// The `debug` exporter type.
+pub(crate) static FACTORY: Factory = Factory {
+    config: ConfigFactory {
+        kind: Kind::Exporter,
+        name: "debug",
+        aliases: &[],
+        signals: &Signal::ALL,
+        decode: decode::<DebugConfig>,
+    },
+    build: Build::Exporter(build),
+};
+
+fn build(ctx: &Context<'_>, cfg: &dyn ComponentConfig) -> Result<Arc<ExporterRuntime>, Error> {
+    let cfg = cfg.get::<DebugConfig>()?;
+    // Printing does not fail: nothing to retry.
+    let no_retry = RetryConfig {
+        enabled: false,
+        ..RetryConfig::default()
+    };
+    Ok(ctx.exporter(
+        Arc::new(DebugExporter::new(ctx.id, cfg)),
+        &cfg.sending_queue,
+        &no_retry,
+    ))
+}
+
+impl ComponentType for DebugConfig {}
 
 /// How much the debug exporter prints.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -105,13 +144,13 @@ impl DebugExporter {
     }
 }
 
-impl crate::exporters::Exporter for DebugExporter {
+impl Exporter for DebugExporter {
     fn export<'a>(
         &'a self,
         payload: &'a crate::otlp::Payload,
-    ) -> crate::exporters::BoxFuture<'a, Result<(), crate::exporters::ExportError>> {
+    ) -> BoxFuture<'a, Result<(), ExportError>> {
         if self.sampled() {
-            let r = crate::exporters::debug_format::render(payload, self.verbosity);
+            let r = format::render(payload, self.verbosity);
             if self.use_internal_logger {
                 tracing::info!(exporter = %self.id, "{}", r.summary);
                 if let Some(d) = r.detail {

@@ -6,8 +6,11 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::Kind as FactoryKind;
+use crate::config::component::{ComponentConfig, ComponentType, ConfigFactory, decode};
 use crate::config::validate::{Problems, Validate};
 use crate::otlp::Payload;
+use crate::pipeline::build::{Build, Context, Factory};
 use crate::pipeline::{Consumer, Processor, Refusal};
 
 /// `test_panic` configuration.
@@ -16,6 +19,30 @@ use crate::pipeline::{Consumer, Processor, Refusal};
 pub struct TestPanicConfig {
     /// A resource attribute value that makes the processor panic.
     pub marker: String,
+}
+
+/// The `test_panic` processor type.
+pub(crate) static FACTORY: Factory = Factory {
+    config: ConfigFactory {
+        kind: FactoryKind::Processor,
+        name: "test_panic",
+        aliases: &[],
+        signals: &crate::Signal::ALL,
+        decode: decode::<TestPanicConfig>,
+    },
+    build: Build::Processor(build),
+};
+
+impl ComponentType for TestPanicConfig {}
+
+fn build(
+    ctx: &Context<'_>,
+    cfg: &dyn ComponentConfig,
+    next: std::sync::Arc<dyn crate::pipeline::Consumer>,
+) -> Result<std::sync::Arc<dyn crate::pipeline::Processor>, crate::Error> {
+    let cfg = cfg.get::<TestPanicConfig>()?;
+    let _ = ctx;
+    Ok(std::sync::Arc::new(TestPanic::new(cfg, next)))
 }
 
 impl Validate for TestPanicConfig {

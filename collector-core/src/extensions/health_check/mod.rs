@@ -1,8 +1,83 @@
-//! The `health_check` extension.
+//! The `health_check` extension: 200 while every pipeline runs, 503 while starting,
+//! stopping, or while a component keeps panicking.
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::Kind;
+use crate::config::component::{ComponentConfig, ComponentType, ConfigFactory, decode};
 use crate::config::validate::{Problems, Validate};
+use crate::pipeline::BoxFuture;
+use crate::pipeline::build::{Build, Context, Extension, Factory};
+use crate::pipeline::health::Health;
+use crate::server::ServerHandle;
+use crate::{Error, ErrorKind, Signal};
+
+/// The `health_check` extension type.
+pub(crate) static FACTORY: Factory = Factory {
+    config: ConfigFactory {
+        kind: Kind::Extension,
+        name: "health_check",
+        aliases: &[],
+        signals: &Signal::ALL,
+        decode: decode::<HealthCheckConfig>,
+    },
+    build: Build::Extension(build),
+};
+
+impl ComponentType for HealthCheckConfig {
+    fn listeners(&self) -> Vec<(String, String)> {
+        vec![(self.endpoint.clone(), "endpoint".to_owned())]
+    }
+}
+
+/// The running endpoint (nothing when the collector may not listen).
+struct HealthCheck {
+    server: parking_lot::Mutex<Option<ServerHandle>>,
+    addrs: Vec<std::net::SocketAddr>,
+}
+
+impl Extension for HealthCheck {
+    fn local_addrs(&self) -> Vec<std::net::SocketAddr> {
+        self.addrs.clone()
+    }
+
+    fn shutdown(&self, grace: std::time::Duration) -> BoxFuture<'_, ()> {
+        let server = self.server.lock().take();
+        Box::pin(async move {
+            if let Some(s) = server {
+                s.shutdown(grace).await;
+            }
+        })
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+fn build(ctx: &Context<'_>, cfg: &dyn ComponentConfig) -> Result<Box<dyn Extension>, Error> {
+    let cfg = cfg.get::<HealthCheckConfig>()?;
+    if !ctx.listeners {
+        return Ok(Box::new(HealthCheck {
+            server: parking_lot::Mutex::new(None),
+            addrs: Vec::new(),
+        }));
+    }
+    let server = start(cfg, ctx.health.clone()).map_err(|e| {
+        Error::with_source(
+            ErrorKind::Io,
+            format!(
+                "extension {}: cannot listen on {}: {e}",
+                ctx.id, cfg.endpoint
+            ),
+            e,
+        )
+    })?;
+    Ok(Box::new(HealthCheck {
+        addrs: server.local_addrs.clone(),
+        server: parking_lot::Mutex::new(Some(server)),
+    }))
+}
 
 /// `response_body`: static bodies instead of the JSON status.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
@@ -82,44 +157,6 @@ impl Validate for HealthCheckConfig {
     }
 }
 
-/// Readiness shared with the collector: the extension answers 200 only while ready and
-/// no component keeps panicking.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct Health {
-    inner: std::sync::Arc<parking_lot::Mutex<Option<std::time::SystemTime>>>,
-    started: std::sync::Arc<std::sync::OnceLock<std::time::Instant>>,
-    panics: crate::pipeline::panics::Panics,
-}
-
-impl Health {
-    /// Health that also reports a component failing with repeated panics.
-    pub(crate) fn new(panics: crate::pipeline::panics::Panics) -> Health {
-        Health {
-            panics,
-            ..Health::default()
-        }
-    }
-
-    /// Marks the collector ready (every pipeline running).
-    pub(crate) fn set_ready(&self) {
-        *self.inner.lock() = Some(std::time::SystemTime::now());
-        let _ = self.started.set(std::time::Instant::now());
-        tracing::info!(status = "ready", "Health Check state change");
-    }
-
-    /// Marks it not ready (starting or stopping).
-    pub(crate) fn set_unavailable(&self) {
-        if self.inner.lock().take().is_some() {
-            tracing::info!(status = "unavailable", "Health Check state change");
-        }
-    }
-
-    /// When it became ready, if it is.
-    pub(crate) fn ready_since(&self) -> Option<std::time::SystemTime> {
-        *self.inner.lock()
-    }
-}
-
 /// RFC 3339 UTC with nanoseconds, as Go's `time.Time` marshals.
 fn rfc3339(t: std::time::SystemTime) -> String {
     let d = t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
@@ -173,10 +210,7 @@ fn route(pattern: &str, path: &str) -> Route {
 }
 
 /// Starts the health endpoint.
-pub(crate) fn start(
-    cfg: &HealthCheckConfig,
-    health: Health,
-) -> std::io::Result<crate::server::ServerHandle> {
+fn start(cfg: &HealthCheckConfig, health: Health) -> std::io::Result<ServerHandle> {
     use bytes::Bytes;
     use http::{Response, StatusCode, header};
     use http_body_util::Full;
@@ -220,7 +254,7 @@ pub(crate) fn start(
             }
             // A component that keeps panicking makes the collector unhealthy, whatever the
             // pipelines' readiness says.
-            if let Some(component) = health.panics.failing() {
+            if let Some(component) = health.failing() {
                 let body = match &bodies {
                     Some(b) if !b.unhealthy.is_empty() => b.unhealthy.clone(),
                     _ => serde_json::json!({
@@ -249,11 +283,7 @@ pub(crate) fn start(
                     (StatusCode::SERVICE_UNAVAILABLE, b.unhealthy.clone())
                 }
                 (Some(since), _) => {
-                    let up = health
-                        .started
-                        .get()
-                        .map(|s| s.elapsed())
-                        .unwrap_or_default();
+                    let up = health.uptime();
                     (
                         StatusCode::OK,
                         serde_json::json!({

@@ -2,9 +2,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::actions::{ActionConfig, validate_actions};
 use crate::Signal;
+use crate::config::Kind as FactoryKind;
+use crate::config::component::{ComponentConfig, ComponentType, ConfigFactory, decode};
 use crate::config::validate::{Problems, Validate};
+use crate::otlp::actions::{ActionConfig, validate_actions};
+use crate::pipeline::build::{Build, Context, Factory};
 
 /// `regexp` options of a match (an LRU of match results in Go).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
@@ -347,6 +350,34 @@ mod tests {
     }
 }
 
+/// The `attributes` processor type.
+pub(crate) static FACTORY: Factory = Factory {
+    config: ConfigFactory {
+        kind: FactoryKind::Processor,
+        name: "attributes",
+        aliases: &[],
+        signals: &crate::Signal::ALL,
+        decode: decode::<AttributesConfig>,
+    },
+    build: Build::Processor(build),
+};
+
+impl ComponentType for AttributesConfig {}
+
+fn build(
+    ctx: &Context<'_>,
+    cfg: &dyn ComponentConfig,
+    next: std::sync::Arc<dyn crate::pipeline::Consumer>,
+) -> Result<std::sync::Arc<dyn crate::pipeline::Processor>, crate::Error> {
+    let cfg = cfg.get::<AttributesConfig>()?;
+    Ok(std::sync::Arc::new(AttributesProcessor::new(
+        ctx.signal,
+        cfg,
+        next,
+        ctx.budget.clone(),
+    )?))
+}
+
 // ---------------------------------------------------------------------------------------
 // Runtime
 // ---------------------------------------------------------------------------------------
@@ -355,8 +386,8 @@ use std::sync::Arc;
 
 use regex::Regex;
 
-use super::actions::{AttrProc, as_string, format_double, value_from_json};
 use crate::memory::Budget;
+use crate::otlp::actions::{AttrProc, as_string, format_double, value_from_json};
 use crate::otlp::{AnyValueView, Attributes, ItemEdit, ItemView, Payload, ResourceView, Value};
 use crate::pipeline::{Consumer, Processor, Refusal};
 
@@ -675,7 +706,7 @@ impl Processor for AttributesProcessor {}
 #[cfg(test)]
 mod runtime_tests {
     use super::*;
-    use crate::processors::actions::ActionConfig;
+    use crate::otlp::actions::ActionConfig;
     use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
     use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
     use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;

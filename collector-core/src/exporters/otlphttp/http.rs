@@ -7,11 +7,13 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Request, Uri, header};
 use http_body_util::BodyExt;
 
-use super::{ChunksBody, Client, HttpEncoding, OtlpHttpExporterConfig, partial_success};
+use super::config::{HttpEncoding, OtlpHttpExporterConfig};
 use crate::Signal;
 use crate::compression::{self, Encoding};
-use crate::exporters::{BoxFuture, ExportError, Exporter};
+use crate::error::error_chain;
 use crate::otlp::Payload;
+use crate::pipeline::exporter::client::{self, ChunksBody, Client, partial_success};
+use crate::pipeline::exporter::{BoxFuture, ExportError, Exporter};
 use crate::telemetry::{Counter, Registry};
 
 /// One `otlphttp` exporter instance (per id and signal).
@@ -91,7 +93,7 @@ impl HttpExporter {
         }
         Ok(HttpExporter {
             id: id.to_owned(),
-            client: super::client(&cfg.tls, false, None)?,
+            client: client::client(&cfg.tls, false, None)?,
             uri,
             headers,
             compression,
@@ -133,10 +135,7 @@ impl HttpExporter {
             .request(req)
             .await
             .map_err(|e| ExportError::Retryable {
-                message: format!(
-                    "failed to make an HTTP request: {}",
-                    super::grpc::error_chain(&e)
-                ),
+                message: format!("failed to make an HTTP request: {}", error_chain(&e)),
                 throttle: None,
             })?;
         let status = resp.status().as_u16();

@@ -3,7 +3,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::config::Duration;
+use crate::config::Kind as FactoryKind;
+use crate::config::component::{ComponentConfig, ComponentType, ConfigFactory, decode};
 use crate::config::validate::{Problems, Validate};
+use crate::pipeline::build::{Build, Context, Factory};
 
 /// `batch` configuration, as in the Go collector v0.138 (`processor/batchprocessor`).
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
@@ -56,6 +59,37 @@ impl Validate for BatchConfig {
             p.key("timeout", "timeout must be greater or equal to 0");
         }
     }
+}
+
+/// The `batch` processor type.
+pub(crate) static FACTORY: Factory = Factory {
+    config: ConfigFactory {
+        kind: FactoryKind::Processor,
+        name: "batch",
+        aliases: &[],
+        signals: &crate::Signal::ALL,
+        decode: decode::<BatchConfig>,
+    },
+    build: Build::Processor(build),
+};
+
+impl ComponentType for BatchConfig {}
+
+fn build(
+    ctx: &Context<'_>,
+    cfg: &dyn ComponentConfig,
+    next: std::sync::Arc<dyn crate::pipeline::Consumer>,
+) -> Result<std::sync::Arc<dyn crate::pipeline::Processor>, crate::Error> {
+    let cfg = cfg.get::<BatchConfig>()?;
+    Ok(std::sync::Arc::new(BatchProcessor::new(
+        ctx.id,
+        ctx.signal,
+        cfg,
+        next,
+        ctx.budget.clone(),
+        ctx.tally.clone(),
+        ctx.registry,
+    )))
 }
 
 // ---------------------------------------------------------------------------------------

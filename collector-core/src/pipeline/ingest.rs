@@ -1,21 +1,6 @@
-//! The `embedded` receiver: payloads handed to the collector in-process (`ingest`).
-
-use serde::{Deserialize, Serialize};
-
-use crate::config::validate::{Problems, Validate};
-
-/// `embedded` receiver configuration: no settings.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
-#[serde(default)]
-pub struct EmbeddedConfig {}
-
-impl Validate for EmbeddedConfig {
-    fn validate(&self, _: &mut Problems) {}
-}
-
-// ---------------------------------------------------------------------------------------
-// Runtime
-// ---------------------------------------------------------------------------------------
+//! Payloads handed to the collector in-process (`CollectorHandle::ingest`, the C ABI's
+//! `otelcol_collector_ingest`): fed to the pipelines that list an `embedded` receiver, with
+//! a receiver's accounting and validation but no socket and no copy.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,11 +9,11 @@ use std::time::Duration;
 use bytes::Bytes;
 use tokio::sync::Notify;
 
+use super::Tally;
+use super::{Consumer, DropReason, Pending, ReceiverFanout, Refusal};
 use crate::memory::Budget;
 use crate::otlp::Payload;
 use crate::otlp::payload::DecodeError;
-use crate::pipeline::Tally;
-use crate::pipeline::{Consumer, DropReason, Pending, ReceiverFanout, Refusal};
 use crate::telemetry::{Counter, Registry};
 use crate::{Error, ErrorKind, Signal};
 
@@ -96,7 +81,7 @@ struct SignalCounters {
 
 /// The in-process receiver behind [`CollectorHandle::ingest`](crate::CollectorHandle::ingest):
 /// the pipelines that list an `embedded` receiver, per signal.
-pub(crate) struct EmbeddedReceiver {
+pub(crate) struct Ingest {
     consumers: [Option<ReceiverFanout>; 3],
     counters: [SignalCounters; 3],
     budget: Budget,
@@ -109,14 +94,14 @@ pub(crate) struct EmbeddedReceiver {
     stop: tokio::sync::watch::Sender<bool>,
 }
 
-impl EmbeddedReceiver {
+impl Ingest {
     /// The receiver for `targets` (per signal, in [`Signal::ALL`] order).
     pub(crate) fn new(
         targets: [Vec<(String, Arc<dyn Consumer>)>; 3],
         budget: Budget,
         tally: Arc<Tally>,
         registry: &Registry,
-    ) -> EmbeddedReceiver {
+    ) -> Ingest {
         let counters = Signal::ALL.map(|s| {
             let labels = [("receiver", "embedded"), ("transport", "inprocess")];
             let item = s.item_name();
@@ -140,7 +125,7 @@ impl EmbeddedReceiver {
         });
         let consumers =
             targets.map(|t| (!t.is_empty()).then(|| ReceiverFanout::new(t, tally.clone())));
-        EmbeddedReceiver {
+        Ingest {
             consumers,
             counters,
             budget,

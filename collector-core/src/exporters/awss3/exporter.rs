@@ -17,10 +17,10 @@ use super::S3Config;
 use super::credentials::{self, Source};
 use super::http::{HyperTransport, LAST_STATUS};
 use super::key::{KeyBuilder, KeyParts};
+use crate::aws::env::EnvLookup;
 use crate::compression::{self, Encoding};
-use crate::exporters::{BoxFuture, ExportError, Exporter};
 use crate::otlp::Payload;
-use crate::processors::resourcedetection::processor::EnvLookup;
+use crate::pipeline::exporter::{BoxFuture, ExportError, Exporter};
 use crate::{Error, ErrorKind, Signal};
 
 /// One `awss3` exporter instance (per id and signal).
@@ -212,7 +212,7 @@ fn classify(at: &str, e: &object_store::Error, status: u16) -> ExportError {
     ExportError::Retryable {
         message: format!(
             "upload of {at} failed{status}: {}",
-            crate::exporters::otlp::grpc::error_chain(e)
+            crate::error::error_chain(e)
         ),
         throttle: None,
     }

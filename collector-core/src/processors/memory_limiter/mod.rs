@@ -3,7 +3,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::config::Duration;
+use crate::config::Kind as FactoryKind;
+use crate::config::component::{ComponentConfig, ComponentType, ConfigFactory, decode};
 use crate::config::validate::{Problems, Validate};
+use crate::pipeline::build::{Build, Context, Factory};
 
 /// `memory_limiter` configuration, as in the Go collector v0.138
 /// (`internal/memorylimiter/config.go`).
@@ -72,6 +75,41 @@ impl Validate for MemoryLimiterConfig {
             );
         }
     }
+}
+
+/// The `memory_limiter` processor type.
+pub(crate) static FACTORY: Factory = Factory {
+    config: ConfigFactory {
+        kind: FactoryKind::Processor,
+        name: "memory_limiter",
+        aliases: &[],
+        signals: &crate::Signal::ALL,
+        decode: decode::<MemoryLimiterConfig>,
+    },
+    build: Build::Processor(build),
+};
+
+impl ComponentType for MemoryLimiterConfig {}
+
+fn build(
+    ctx: &Context<'_>,
+    cfg: &dyn ComponentConfig,
+    next: std::sync::Arc<dyn crate::pipeline::Consumer>,
+) -> Result<std::sync::Arc<dyn crate::pipeline::Processor>, crate::Error> {
+    let cfg = cfg.get::<MemoryLimiterConfig>()?;
+    // One state per id, however many pipelines list it (as Go's shared limiter).
+    let state = ctx
+        .shared(|| LimiterState::new(ctx.id, cfg, ctx.budget.clone(), ctx.tally.panics.clone()))?;
+    // Receivers admit against the smallest soft limit of the collector's limiters.
+    ctx.budget
+        .lower_limit(usize::try_from(state.limits().soft).unwrap_or(usize::MAX));
+    Ok(std::sync::Arc::new(MemoryLimiter::new(
+        ctx.id,
+        ctx.signal,
+        state,
+        next,
+        ctx.registry,
+    )))
 }
 
 /// The limits a limiter enforces, in bytes.

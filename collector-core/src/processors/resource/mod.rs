@@ -2,8 +2,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::actions::{ActionConfig, validate_actions};
+use crate::config::Kind as FactoryKind;
+use crate::config::component::{ComponentConfig, ComponentType, ConfigFactory, decode};
 use crate::config::validate::{Problems, Validate};
+use crate::otlp::actions::{ActionConfig, validate_actions};
+use crate::pipeline::build::{Build, Context, Factory};
 
 /// `resource` configuration (contrib `processor/resourceprocessor`).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
@@ -11,6 +14,34 @@ use crate::config::validate::{Problems, Validate};
 pub struct ResourceConfig {
     /// Actions applied in order to every resource's attributes.
     pub attributes: Vec<ActionConfig>,
+}
+
+/// The `resource` processor type.
+pub(crate) static FACTORY: Factory = Factory {
+    config: ConfigFactory {
+        kind: FactoryKind::Processor,
+        name: "resource",
+        aliases: &[],
+        signals: &crate::Signal::ALL,
+        decode: decode::<ResourceConfig>,
+    },
+    build: Build::Processor(build),
+};
+
+impl ComponentType for ResourceConfig {}
+
+fn build(
+    ctx: &Context<'_>,
+    cfg: &dyn ComponentConfig,
+    next: std::sync::Arc<dyn crate::pipeline::Consumer>,
+) -> Result<std::sync::Arc<dyn crate::pipeline::Processor>, crate::Error> {
+    let cfg = cfg.get::<ResourceConfig>()?;
+    Ok(std::sync::Arc::new(ResourceProcessor::new(
+        ctx.id,
+        cfg,
+        next,
+        ctx.registry,
+    )?))
 }
 
 impl Validate for ResourceConfig {
@@ -34,8 +65,8 @@ use bytes::Bytes;
 use lru::LruCache;
 use parking_lot::Mutex;
 
-use super::actions::AttrProc;
 use crate::otlp::Payload;
+use crate::otlp::actions::AttrProc;
 use crate::pipeline::{Consumer, Processor, Refusal};
 use crate::telemetry::{Counter, Registry};
 
@@ -199,7 +230,7 @@ mod tests {
     }
 
     fn seed_actions() -> ResourceConfig {
-        let upsert = |k: &str, v: &str| crate::processors::actions::ActionConfig {
+        let upsert = |k: &str, v: &str| crate::otlp::actions::ActionConfig {
             key: k.into(),
             value: Some(serde_json::json!(v)),
             action: "upsert".into(),
@@ -277,7 +308,7 @@ mod tests {
     fn context_values_are_part_of_the_cache_key() {
         let sink = Arc::new(Sink::default());
         let cfg = ResourceConfig {
-            attributes: vec![crate::processors::actions::ActionConfig {
+            attributes: vec![crate::otlp::actions::ActionConfig {
                 key: "tenant".into(),
                 from_context: "metadata.x-tenant".into(),
                 action: "insert".into(),

@@ -2,7 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::Kind as FactoryKind;
+use crate::config::component::{ComponentConfig, ComponentType, ConfigFactory, decode};
 use crate::config::validate::{Problems, Validate};
+use crate::pipeline::build::{Build, Context, Factory};
 
 /// One database sanitizer (`db_sanitizer::sql` ...): accepted, not supported.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
@@ -60,6 +63,36 @@ pub struct RedactionConfig {
     pub url_sanitizer: SanitizerConfig,
     /// Database query sanitizers (not supported).
     pub db_sanitizer: DbSanitizerConfig,
+}
+
+/// The `redaction` processor type.
+pub(crate) static FACTORY: Factory = Factory {
+    config: ConfigFactory {
+        kind: FactoryKind::Processor,
+        name: "redaction",
+        aliases: &[],
+        signals: &crate::Signal::ALL,
+        decode: decode::<RedactionConfig>,
+    },
+    build: Build::Processor(build),
+};
+
+impl ComponentType for RedactionConfig {}
+
+fn build(
+    ctx: &Context<'_>,
+    cfg: &dyn ComponentConfig,
+    next: std::sync::Arc<dyn crate::pipeline::Consumer>,
+) -> Result<std::sync::Arc<dyn crate::pipeline::Processor>, crate::Error> {
+    let cfg = cfg.get::<RedactionConfig>()?;
+    Ok(std::sync::Arc::new(RedactionProcessor::new(
+        ctx.id,
+        ctx.signal,
+        cfg,
+        next,
+        ctx.budget.clone(),
+        ctx.registry,
+    )?))
 }
 
 impl Validate for RedactionConfig {
@@ -626,7 +659,7 @@ impl Rules {
 
 /// Go's `AsString` of a value.
 fn as_string(v: &AnyValueView<'_>) -> String {
-    crate::exporters::debug_format::as_string(v)
+    crate::otlp::text::as_string(v)
 }
 
 /// Go's `AsString` of a value an earlier edit set (rendered through its encoding, so that

@@ -7,14 +7,43 @@ mod exporter;
 mod http;
 mod key;
 
-pub(crate) use exporter::S3Exporter;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::Duration;
+use crate::config::component::{ComponentConfig, ComponentType, ConfigFactory, decode};
 use crate::config::validate::{Problems, Validate};
-use crate::exporters::queue::QueueConfig;
-use crate::exporters::retry::RetryConfig;
+use crate::config::{Duration, Kind};
+use crate::pipeline::build::{Build, Context, Factory};
+use crate::pipeline::exporter::queue::QueueConfig;
+use crate::pipeline::exporter::retry::RetryConfig;
+use crate::pipeline::exporter::{ExporterRuntime, validate_helper};
+use crate::{Error, Signal};
+
+/// The `awss3` exporter type.
+pub(crate) static FACTORY: Factory = Factory {
+    config: ConfigFactory {
+        kind: Kind::Exporter,
+        name: "awss3",
+        aliases: &[],
+        signals: &Signal::ALL,
+        decode: decode::<S3Config>,
+    },
+    build: Build::Exporter(build),
+};
+
+fn build(ctx: &Context<'_>, cfg: &dyn ComponentConfig) -> Result<Arc<ExporterRuntime>, Error> {
+    let cfg = cfg.get::<S3Config>()?;
+    let env = crate::aws::env::process_env();
+    let exporter = exporter::S3Exporter::new(ctx.id, ctx.signal, cfg, &env)?;
+    Ok(ctx.exporter(
+        Arc::new(exporter),
+        &cfg.sending_queue,
+        &cfg.retry_on_failure,
+    ))
+}
+
+impl ComponentType for S3Config {}
 
 /// `s3uploader` (contrib `exporter/awss3exporter`).
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
@@ -210,11 +239,6 @@ impl Validate for S3Config {
                 "encoding extensions are not supported by this collector",
             );
         }
-        crate::exporters::otlp::validate_helper(
-            p,
-            self.timeout,
-            &self.sending_queue,
-            &self.retry_on_failure,
-        );
+        validate_helper(p, self.timeout, &self.sending_queue, &self.retry_on_failure);
     }
 }
