@@ -50,14 +50,19 @@ impl fmt::Display for ErrorKind {
 /// went wrong and where (byte offset and field path for data, key path and source for
 /// configuration).
 #[derive(thiserror::Error)]
-#[error("{}", .inner.message)]
+#[error(transparent)]
 pub struct Error {
     inner: Box<Inner>,
 }
 
+/// The error itself: its `source` is the cause given to [`Error::with_source`], which
+/// `Error::source()` returns through the transparent wrapper.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
 struct Inner {
     kind: ErrorKind,
     message: String,
+    #[source]
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
@@ -142,4 +147,21 @@ pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
         cur = c.source();
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    #[test]
+    fn the_cause_is_the_source() {
+        let io = std::io::Error::new(std::io::ErrorKind::AddrInUse, "port taken");
+        let e = Error::with_source(ErrorKind::Io, "cannot listen on :4317", io);
+        assert_eq!(e.to_string(), "cannot listen on :4317");
+        let source = e.source().expect("a source");
+        assert_eq!(source.to_string(), "port taken");
+        assert_eq!(error_chain(&e), "cannot listen on :4317: port taken");
+        assert!(Error::new(ErrorKind::Config, "bad").source().is_none());
+    }
 }

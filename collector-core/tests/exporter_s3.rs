@@ -15,20 +15,16 @@
 
 mod support;
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::io::Read;
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use collector_core::{Collector, CollectorHandle};
-use http::{HeaderMap, Request, Response};
+use http::Request;
 use http_body_util::Full;
-use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo};
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
@@ -39,9 +35,7 @@ use opentelemetry_proto::tonic::metrics::v1::{
 };
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
-use parking_lot::Mutex;
 use prost::Message;
-use tokio::net::TcpListener;
 
 use support::{eventually, metric, post};
 
@@ -204,74 +198,7 @@ async fn send_request(method: &str, url: &str, owner: bool) -> support::Reply {
 // ---------------------------------------------------------------------------------------
 // Recording fake endpoints (credentials, metadata service, S3).
 
-/// One request a fake endpoint saw.
-#[derive(Clone, Debug)]
-struct Seen {
-    method: String,
-    path: String,
-    headers: HeaderMap,
-}
-
-impl Seen {
-    fn header(&self, k: &str) -> Option<&str> {
-        self.headers.get(k).and_then(|v| v.to_str().ok())
-    }
-}
-
-/// How a fake endpoint answers: status and body.
-type Route = fn(&Seen) -> (u16, String);
-
-/// An HTTP server on 127.0.0.1:`port` answering by `route`, recording every request.
-struct Recorder {
-    seen: Arc<Mutex<Vec<Seen>>>,
-}
-
-impl Recorder {
-    async fn start(port: u16, route: Route) -> Recorder {
-        let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let log = seen.clone();
-        tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    continue;
-                };
-                let log = log.clone();
-                tokio::spawn(async move {
-                    let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
-                        let log = log.clone();
-                        async move {
-                            let s = Seen {
-                                method: req.method().to_string(),
-                                path: req.uri().path().to_owned(),
-                                headers: req.headers().clone(),
-                            };
-                            // Read the body so the client sees its upload finish.
-                            let _ = http_body_util::BodyExt::collect(req.into_body()).await;
-                            log.lock().push(s.clone());
-                            let (status, body) = route(&s);
-                            Ok::<_, Infallible>(
-                                Response::builder()
-                                    .status(status)
-                                    .header("etag", "\"0123\"")
-                                    .body(Full::new(Bytes::from(body)))
-                                    .unwrap(),
-                            )
-                        }
-                    });
-                    let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                        .serve_connection(TokioIo::new(stream), svc)
-                        .await;
-                });
-            }
-        });
-        Recorder { seen }
-    }
-
-    fn seen(&self) -> Vec<Seen> {
-        self.seen.lock().clone()
-    }
-}
+use support::recorder::{Recorder, Seen};
 
 /// S3 accepting every upload.
 fn fake_s3(_: &Seen) -> (u16, String) {

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use collector_core::{Collector, CollectorHandle, Config};
-use http::{Request, Response, StatusCode};
+use http::{Request, Response};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -58,89 +58,7 @@ fn isolated<F: Future<Output = ()>>(test: &str, env: &[(&str, &str)], body: impl
 // ---------------------------------------------------------------------------------------
 // Metadata servers.
 
-/// One request a metadata server saw.
-#[derive(Clone, Debug)]
-struct Seen {
-    method: String,
-    path: String,
-    token: Option<String>,
-    ttl: Option<String>,
-}
-
-type Route = fn(&Seen) -> (StatusCode, String);
-
-/// A metadata server on 127.0.0.1:`port` answering by `route` after `delay`, recording
-/// every request. While its gate is closed it records requests and holds their answers.
-struct MetadataServer {
-    seen: Arc<Mutex<Vec<Seen>>>,
-    gate: tokio::sync::watch::Sender<bool>,
-}
-
-impl MetadataServer {
-    async fn start(port: u16, delay: Duration, route: Route) -> MetadataServer {
-        let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let log = seen.clone();
-        let gate = tokio::sync::watch::channel(true).0;
-        let gate_rx = gate.clone();
-        tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    continue;
-                };
-                let log = log.clone();
-                let gate_rx = gate_rx.clone();
-                tokio::spawn(async move {
-                    let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
-                        let log = log.clone();
-                        let mut gate = gate_rx.subscribe();
-                        async move {
-                            let header = |k: &str| {
-                                req.headers()
-                                    .get(k)
-                                    .and_then(|v| v.to_str().ok())
-                                    .map(str::to_owned)
-                            };
-                            let s = Seen {
-                                method: req.method().to_string(),
-                                path: req.uri().path().to_owned(),
-                                token: header("x-aws-ec2-metadata-token"),
-                                ttl: header("x-aws-ec2-metadata-token-ttl-seconds"),
-                            };
-                            log.lock().push(s.clone());
-                            let _ = gate.wait_for(|open| *open).await;
-                            tokio::time::sleep(delay).await;
-                            let (status, body) = route(&s);
-                            Ok::<_, Infallible>(
-                                Response::builder()
-                                    .status(status)
-                                    .body(Full::new(Bytes::from(body)))
-                                    .unwrap(),
-                            )
-                        }
-                    });
-                    let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                        .serve_connection(TokioIo::new(stream), svc)
-                        .await;
-                });
-            }
-        });
-        MetadataServer { seen, gate }
-    }
-
-    fn seen(&self) -> Vec<Seen> {
-        self.seen.lock().clone()
-    }
-
-    /// Holds every answer until `open`.
-    fn close(&self) {
-        self.gate.send_replace(false);
-    }
-
-    fn open(&self) {
-        self.gate.send_replace(true);
-    }
-}
+use support::recorder::{Recorder as MetadataServer, Seen};
 
 /// ECS task metadata v4 of a Fargate task (shape from the AWS documentation): the
 /// collector's own container and an application container logging to CloudWatch.
@@ -190,27 +108,27 @@ const EC2_TASK: &str = r#"{
   ]
 }"#;
 
-fn fargate_ecs(s: &Seen) -> (StatusCode, String) {
+fn fargate_ecs(s: &Seen) -> (u16, String) {
     match s.path.as_str() {
-        "/v4/0123abcd-task/task" => (StatusCode::OK, FARGATE_TASK.to_owned()),
+        "/v4/0123abcd-task/task" => (200, FARGATE_TASK.to_owned()),
         "/v4/0123abcd-task" => (
-            StatusCode::OK,
+            200,
             r#"{"DockerId": "0123abcd-collector", "Name": "otel-collector", "Type": "NORMAL"}"#
                 .to_owned(),
         ),
-        _ => (StatusCode::NOT_FOUND, String::new()),
+        _ => (404, String::new()),
     }
 }
 
-fn ec2_ecs(s: &Seen) -> (StatusCode, String) {
+fn ec2_ecs(s: &Seen) -> (u16, String) {
     match s.path.as_str() {
-        "/v4/0123abcd-task/task" => (StatusCode::OK, EC2_TASK.to_owned()),
+        "/v4/0123abcd-task/task" => (200, EC2_TASK.to_owned()),
         "/v4/0123abcd-task" => (
-            StatusCode::OK,
+            200,
             r#"{"DockerId": "ea32192c8553fbff06c9340478a2ff089b2bb5646fb718b4ee206641c9086d66"}"#
                 .to_owned(),
         ),
-        _ => (StatusCode::NOT_FOUND, String::new()),
+        _ => (404, String::new()),
     }
 }
 
@@ -218,25 +136,27 @@ const TOKEN: &str = "AQAEAFTNrA4eEGx0AQgJ1arIq_Cc-t4tWt3fB0Hd8RKhXlKc5ccvhg==";
 
 /// IMDSv2: a token from `PUT /latest/api/token` (TTL header required), then every GET
 /// must carry it (401 otherwise, as IMDS in "required" mode answers).
-fn imds_v2(s: &Seen) -> (StatusCode, String) {
+fn imds_v2(s: &Seen) -> (u16, String) {
     if s.method == "PUT" {
-        return match (s.path.as_str(), &s.ttl) {
-            ("/latest/api/token", Some(_)) => (StatusCode::OK, TOKEN.to_owned()),
-            ("/latest/api/token", None) => (StatusCode::BAD_REQUEST, String::new()),
-            _ => (StatusCode::NOT_FOUND, String::new()),
+        return match (
+            s.path.as_str(),
+            s.header("x-aws-ec2-metadata-token-ttl-seconds"),
+        ) {
+            ("/latest/api/token", Some(_)) => (200, TOKEN.to_owned()),
+            ("/latest/api/token", None) => (400, String::new()),
+            _ => (404, String::new()),
         };
     }
-    if s.token.as_deref() != Some(TOKEN) {
-        return (StatusCode::UNAUTHORIZED, String::new());
+    if s.header("x-aws-ec2-metadata-token") != Some(TOKEN) {
+        return (401, String::new());
     }
     match s.path.as_str() {
-        "/latest/meta-data/instance-id" => (StatusCode::OK, "i-0b22a22eec53b9321".to_owned()),
-        "/latest/meta-data/hostname" => (
-            StatusCode::OK,
-            "ip-172-31-24-17.us-east-2.compute.internal".to_owned(),
-        ),
+        "/latest/meta-data/instance-id" => (200, "i-0b22a22eec53b9321".to_owned()),
+        "/latest/meta-data/hostname" => {
+            (200, "ip-172-31-24-17.us-east-2.compute.internal".to_owned())
+        }
         "/latest/dynamic/instance-identity/document" => (
-            StatusCode::OK,
+            200,
             r#"{
   "accountId" : "444455556666", "architecture" : "x86_64",
   "availabilityZone" : "us-east-2b", "billingProducts" : null,
@@ -248,7 +168,7 @@ fn imds_v2(s: &Seen) -> (StatusCode, String) {
 }"#
             .to_owned(),
         ),
-        _ => (StatusCode::NOT_FOUND, String::new()),
+        _ => (404, String::new()),
     }
 }
 
@@ -487,8 +407,8 @@ fn ecs_fargate_task_and_no_imds_request() {
             ),
         ],
         || async {
-            let ecs = MetadataServer::start(ECS_PORT, Duration::ZERO, fargate_ecs).await;
-            let imds = MetadataServer::start(IMDS_PORT, Duration::ZERO, imds_v2).await;
+            let ecs = MetadataServer::start_with_delay(ECS_PORT, Duration::ZERO, fargate_ecs).await;
+            let imds = MetadataServer::start_with_delay(IMDS_PORT, Duration::ZERO, imds_v2).await;
             let backend = Backend::start().await;
             let h = collector(
                 "    detectors: [env, ecs, ec2]\n    timeout: 2s\n    override: false",
@@ -568,8 +488,8 @@ fn ecs_on_ec2_then_imdsv2() {
             ),
         ],
         || async {
-            let _ecs = MetadataServer::start(ECS_PORT, Duration::ZERO, ec2_ecs).await;
-            let imds = MetadataServer::start(IMDS_PORT, Duration::ZERO, imds_v2).await;
+            let _ecs = MetadataServer::start_with_delay(ECS_PORT, Duration::ZERO, ec2_ecs).await;
+            let imds = MetadataServer::start_with_delay(IMDS_PORT, Duration::ZERO, imds_v2).await;
             let backend = Backend::start().await;
             let h = collector("    detectors: [ecs, ec2]\n    timeout: 2s", &backend).await;
             tokio::time::timeout(Duration::from_secs(3), h.ready())
@@ -608,7 +528,10 @@ fn ecs_on_ec2_then_imdsv2() {
             let seen = imds.seen();
             assert_eq!(seen[0].method, "PUT");
             assert_eq!(seen[0].path, "/latest/api/token");
-            assert_eq!(seen[0].ttl.as_deref(), Some("21600"));
+            assert_eq!(
+                seen[0].header("x-aws-ec2-metadata-token-ttl-seconds"),
+                Some("21600")
+            );
             let gets: Vec<&str> = seen[1..].iter().map(|s| s.path.as_str()).collect();
             assert_eq!(
                 gets,
@@ -618,7 +541,11 @@ fn ecs_on_ec2_then_imdsv2() {
                     "/latest/meta-data/hostname"
                 ]
             );
-            assert!(seen[1..].iter().all(|s| s.token.as_deref() == Some(TOKEN)));
+            assert!(
+                seen[1..]
+                    .iter()
+                    .all(|s| s.header("x-aws-ec2-metadata-token") == Some(TOKEN))
+            );
             h.shutdown(Duration::from_secs(2)).await;
         },
     );
@@ -635,7 +562,8 @@ fn unreachable_ecs_and_slow_imds_end_within_the_timeout() {
         ],
         || async {
             // Answers only long after the detection timeout.
-            let imds = MetadataServer::start(IMDS_PORT, Duration::from_secs(60), imds_v2).await;
+            let imds =
+                MetadataServer::start_with_delay(IMDS_PORT, Duration::from_secs(60), imds_v2).await;
             let backend = Backend::start().await;
             let started = Instant::now();
             let h = collector("    detectors: [env, ecs, ec2]\n    timeout: 1s", &backend).await;
@@ -696,7 +624,8 @@ fn request_during_detection_is_held_then_delivered() {
             // Detection waits at the server's gate until the request below is held; then
             // each answer takes 400 ms (task, then container: ~800 ms).
             let ecs =
-                MetadataServer::start(ECS_PORT, Duration::from_millis(400), fargate_ecs).await;
+                MetadataServer::start_with_delay(ECS_PORT, Duration::from_millis(400), fargate_ecs)
+                    .await;
             ecs.close();
             let backend = Backend::start().await;
             let h = collector("    detectors: [ecs]\n    timeout: 30s", &backend).await;
@@ -784,7 +713,8 @@ fn a_request_waiting_in_one_pipeline_reaches_each_pipeline_once() {
         &[("ECS_CONTAINER_METADATA_URI_V4", ECS_URI)],
         || async {
             let ecs =
-                MetadataServer::start(ECS_PORT, Duration::from_millis(100), fargate_ecs).await;
+                MetadataServer::start_with_delay(ECS_PORT, Duration::from_millis(100), fargate_ecs)
+                    .await;
             ecs.close();
             let (a, b) = (Backend::start().await, Backend::start().await);
             let yaml = format!(
@@ -889,7 +819,7 @@ fn held_ingests_survive_a_full_queue_after_detection() {
         "held_ingests_survive_a_full_queue_after_detection",
         &[("ECS_CONTAINER_METADATA_URI_V4", ECS_URI)],
         || async {
-            let ecs = MetadataServer::start(ECS_PORT, Duration::ZERO, fargate_ecs).await;
+            let ecs = MetadataServer::start_with_delay(ECS_PORT, Duration::ZERO, fargate_ecs).await;
             ecs.close();
             let backend = Backend::start().await;
             backend.close();

@@ -79,6 +79,12 @@ impl SignalArg {
     }
 }
 
+/// A result code as C passes it to `otelcol_result_str`: any integer, checked before use.
+/// Declared as `otelcol_result` in the header.
+#[repr(transparent)]
+#[derive(Clone, Copy, Debug)]
+pub struct ResultArg(pub u32);
+
 /// What a shutdown delivered and dropped over the collector's life.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -393,19 +399,21 @@ pub extern "C" fn otelcol_last_error() -> *const c_char {
     catch_unwind(|| LAST_ERROR.with(|e| e.borrow().as_ptr())).unwrap_or(c"panic".as_ptr())
 }
 
-/// A static description of a result code.
+/// A static description of a result code; "unknown result" for a value that is not one (a
+/// C caller may pass any integer: it is read as one, never as the Rust enum).
 #[unsafe(no_mangle)]
-pub extern "C" fn otelcol_result_str(r: otelcol_result) -> *const c_char {
-    let s: &'static CStr = match r {
-        otelcol_result::OTELCOL_OK => c"ok",
-        otelcol_result::OTELCOL_ERR_INVALID_ARGUMENT => c"invalid argument",
-        otelcol_result::OTELCOL_ERR_CONFIG => c"invalid configuration",
-        otelcol_result::OTELCOL_ERR_INVALID_DATA => c"invalid OTLP data",
-        otelcol_result::OTELCOL_ERR_RETRYABLE => c"retryable: try again later",
-        otelcol_result::OTELCOL_ERR_NOT_RUNNING => c"not running",
-        otelcol_result::OTELCOL_ERR_TIMEOUT => c"timeout",
-        otelcol_result::OTELCOL_ERR_PANIC => c"panic (a bug)",
-        otelcol_result::OTELCOL_ERR_INTERNAL => c"internal error",
+pub extern "C" fn otelcol_result_str(r: ResultArg) -> *const c_char {
+    let s: &'static CStr = match r.0 {
+        0 => c"ok",
+        1 => c"invalid argument",
+        2 => c"invalid configuration",
+        3 => c"invalid OTLP data",
+        4 => c"retryable: try again later",
+        5 => c"not running",
+        6 => c"timeout",
+        7 => c"panic (a bug)",
+        8 => c"internal error",
+        _ => c"unknown result",
     };
     s.as_ptr()
 }

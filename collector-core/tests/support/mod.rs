@@ -4,6 +4,7 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 pub mod netns;
+pub mod recorder;
 pub mod sink;
 
 use std::net::SocketAddr;

@@ -35,6 +35,8 @@ int main(int argc, char **argv) {
     CHECK(x == NULL, "out not cleared");
     CHECK(strstr(otelcol_last_error(), "nope") != NULL, "message: %s", otelcol_last_error());
     CHECK(strcmp(otelcol_result_str(OTELCOL_ERR_CONFIG), "invalid configuration") == 0, "result_str");
+    /* A value that is no result (a C enum may hold any int) is read as an integer. */
+    CHECK(strcmp(otelcol_result_str((otelcol_result)999), "unknown result") == 0, "result_str of 999");
 
     /* NULL and zero-length arguments. */
     CHECK(otelcol_collector_new(NULL, 5, &x) == OTELCOL_ERR_INVALID_ARGUMENT, "NULL yaml");

@@ -125,6 +125,7 @@ pub(crate) fn configure(
             token: var(env, "AWS_CONTAINER_AUTHORIZATION_TOKEN"),
             transport: transport.clone(),
             cache: Mutex::new(None),
+            fetching: tokio::sync::Mutex::new(()),
         };
         return Ok((
             builder.with_credentials(Arc::new(provider)),
@@ -204,6 +205,9 @@ pub(crate) struct ContainerCredentials {
     token: Option<String>,
     transport: HyperTransport,
     cache: Mutex<Option<(Arc<AwsCredential>, Option<jiff::Timestamp>)>>,
+    /// Held while fetching: uploads that start together (a queue's senders) wait for one
+    /// fetch instead of each asking the endpoint.
+    fetching: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for ContainerCredentials {
@@ -223,6 +227,16 @@ fn generic(message: String) -> object_store::Error {
 }
 
 impl ContainerCredentials {
+    /// The cached credentials, unless they expire soon.
+    fn cached(&self) -> Option<Arc<AwsCredential>> {
+        let now = jiff::Timestamp::now();
+        let cache = self.cache.lock();
+        let (c, expires) = cache.as_ref()?;
+        let fresh = expires
+            .is_none_or(|e| e.as_second() - now.as_second() > REFRESH_BEFORE.as_secs() as i64);
+        fresh.then(|| c.clone())
+    }
+
     /// One request to the endpoint: the credentials and when they expire.
     async fn fetch(&self) -> Result<(AwsCredential, Option<jiff::Timestamp>), String> {
         let mut req = http::Request::get(&self.url);
@@ -279,13 +293,13 @@ impl CredentialProvider for ContainerCredentials {
     type Credential = AwsCredential;
 
     async fn get_credential(&self) -> object_store::Result<Arc<AwsCredential>> {
-        let now = jiff::Timestamp::now();
-        if let Some((c, expires)) = &*self.cache.lock() {
-            let fresh = expires
-                .is_none_or(|e| e.as_second() - now.as_second() > REFRESH_BEFORE.as_secs() as i64);
-            if fresh {
-                return Ok(c.clone());
-            }
+        if let Some(c) = self.cached() {
+            return Ok(c);
+        }
+        let _one_fetch = self.fetching.lock().await;
+        // Another caller may have fetched while this one waited.
+        if let Some(c) = self.cached() {
+            return Ok(c);
         }
         let (c, expires) = self.fetch().await.map_err(|e| {
             generic(format!(

@@ -9,7 +9,7 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::Ec2DetectorConfig;
-use super::processor::{Detected, EcsHint, SCHEMA_1_6_1, enabled};
+use super::detector::{Detected, EcsHint, SCHEMA_1_6_1, enabled};
 use crate::aws::env::EnvLookup;
 use crate::aws::imds::{disabled, endpoint};
 use crate::aws::metadata::{Answer, MetadataClient};

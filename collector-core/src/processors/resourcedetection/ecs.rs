@@ -10,7 +10,8 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::EcsDetectorConfig;
-use super::processor::{Detected, EcsHint, EnvLookup, SCHEMA_1_6_1, enabled, retrying};
+use super::detector::{Detected, EcsHint, SCHEMA_1_6_1, enabled, retrying};
+use crate::aws::env::EnvLookup;
 use crate::aws::metadata::MetadataClient;
 use crate::otlp::Value;
 use crate::{Error, ErrorKind};

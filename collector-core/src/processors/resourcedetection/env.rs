@@ -5,7 +5,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::processor::{Detected, EnvLookup};
+use super::detector::Detected;
+use crate::aws::env::EnvLookup;
 use crate::otlp::Value;
 use crate::{Error, ErrorKind};
 

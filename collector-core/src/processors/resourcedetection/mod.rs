@@ -6,6 +6,7 @@
 //! added to every resource. Until detection ends the processor holds payloads back (the
 //! receiver keeps them, on the memory budget) and the collector does not report ready.
 
+mod detector;
 mod ec2;
 mod ecs;
 mod env;

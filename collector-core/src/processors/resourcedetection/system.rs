@@ -8,7 +8,7 @@ use std::ffi::{CStr, CString};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::SystemDetectorConfig;
-use super::processor::{Detected, SCHEMA_1_6_1, enabled};
+use super::detector::{Detected, SCHEMA_1_6_1, enabled};
 use crate::otlp::Value;
 use crate::{Error, ErrorKind};
 
