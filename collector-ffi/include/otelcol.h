@@ -147,8 +147,9 @@ void otelcol_collector_free(struct otelcol_collector *c);
 // `otelcol_` call.
 const char *otelcol_last_error(void);
 
-// A static description of a result code.
-const char *otelcol_result_str(enum otelcol_result r);
+// A static description of a result code; "unknown result" for a value that is not one (a
+// C caller may pass any integer: it is read as one, never as the Rust enum).
+const char *otelcol_result_str(otelcol_result r);
 
 // The library version, a static string.
 const char *otelcol_version(void);
