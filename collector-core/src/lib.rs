@@ -12,17 +12,21 @@
 //!
 //! # Features
 //!
+//! - `bench` (off by default): hooks for the benchmarks in `benches/` (internal stages on
+//!   their own). Not an API.
 //! - `test-cgroup-root` (off by default; a test hook, not for production builds): the
 //!   cgroup limits are read under the directory named by `OTELCOL_CGROUP_ROOT` instead of
 //!   `/sys/fs/cgroup`. Without the feature the variable is ignored.
 
 #![deny(missing_docs)]
+#![warn(unreachable_pub)]
 
 // Lets test code shared with the fuzz targets name this crate as they do.
 #[cfg(test)]
 extern crate self as collector_core;
 
 mod aws;
+#[cfg(feature = "bench")]
 #[doc(hidden)]
 pub mod bench;
 mod cgroup;
@@ -34,7 +38,7 @@ mod embed;
 mod error;
 mod exporters;
 mod extensions;
-pub mod memory;
+mod memory;
 pub mod otlp;
 pub(crate) mod pipeline;
 mod processors;

@@ -51,6 +51,7 @@ impl Budget {
     }
 
     /// Changes the limit.
+    #[cfg(test)]
     pub fn set_limit(&self, limit: usize) {
         self.inner.limit.store(limit, Ordering::Relaxed);
     }
@@ -62,6 +63,7 @@ impl Budget {
     }
 
     /// How many reservations were refused so far.
+    #[cfg(test)]
     pub fn refusals(&self) -> usize {
         self.inner.refused.load(Ordering::Relaxed)
     }
@@ -172,12 +174,6 @@ impl<B: AsRef<[u8]>> AsRef<[u8]> for Accounted<B> {
 /// the last slice is dropped.
 pub fn accounted(buf: Vec<u8>, reservation: Reservation) -> Bytes {
     hold(buf, reservation, 0)
-}
-
-/// `bytes` (no copy) holding `reservation` until the last slice is dropped: for buffers an
-/// embedder hands over.
-pub fn accounted_bytes(bytes: Bytes, reservation: Reservation) -> Bytes {
-    hold(bytes, reservation, 0)
 }
 
 /// `buf` as `Bytes` holding `reservation`, shrunk to the buffer's length plus `extra`:

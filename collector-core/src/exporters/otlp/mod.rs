@@ -10,7 +10,6 @@ mod grpc;
 use std::sync::Arc;
 
 pub(crate) use config::OtlpGrpcExporterConfig;
-pub(crate) use grpc::GrpcExporter;
 
 use crate::config::Kind;
 use crate::config::component::{ComponentConfig, ConfigFactory, decode};

@@ -10,7 +10,6 @@ mod http;
 use std::sync::Arc;
 
 pub(crate) use config::OtlpHttpExporterConfig;
-pub(crate) use http::HttpExporter;
 
 use crate::config::Kind;
 use crate::config::component::{ComponentConfig, ConfigFactory, decode};
