@@ -11,7 +11,7 @@ use crate::config::Config;
 use crate::{Error, ErrorKind, Signal};
 
 /// How long dropping a running [`EmbeddedCollector`] waits for its data to be delivered.
-pub const DROP_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const DROP_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A collector that runs on its own tokio runtime. Every method blocks the calling thread
 /// (never a runtime thread of the collector's), except [`ingest`](Self::ingest), which

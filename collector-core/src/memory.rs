@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use bytes::Bytes;
 
 /// The default budget when no `memory_limiter` is configured (see `docs/memory.md`).
-pub const DEFAULT_BUDGET_BYTES: usize = 256 << 20;
+pub(crate) const DEFAULT_BUDGET_BYTES: usize = 256 << 20;
 
 #[derive(Debug)]
 struct Inner {
@@ -24,13 +24,13 @@ struct Inner {
 
 /// A byte budget shared by one collector's receivers and processors.
 #[derive(Clone, Debug)]
-pub struct Budget {
+pub(crate) struct Budget {
     inner: Arc<Inner>,
 }
 
 impl Budget {
     /// A budget of `limit` bytes.
-    pub fn new(limit: usize) -> Budget {
+    pub(crate) fn new(limit: usize) -> Budget {
         Budget {
             inner: Arc::new(Inner {
                 used: AtomicUsize::new(0),
@@ -41,18 +41,18 @@ impl Budget {
     }
 
     /// Bytes currently reserved.
-    pub fn used(&self) -> usize {
+    pub(crate) fn used(&self) -> usize {
         self.inner.used.load(Ordering::Relaxed)
     }
 
     /// The current limit.
-    pub fn limit(&self) -> usize {
+    pub(crate) fn limit(&self) -> usize {
         self.inner.limit.load(Ordering::Relaxed)
     }
 
     /// Changes the limit.
     #[cfg(test)]
-    pub fn set_limit(&self, limit: usize) {
+    pub(crate) fn set_limit(&self, limit: usize) {
         self.inner.limit.store(limit, Ordering::Relaxed);
     }
 
@@ -64,12 +64,12 @@ impl Budget {
 
     /// How many reservations were refused so far.
     #[cfg(test)]
-    pub fn refusals(&self) -> usize {
+    pub(crate) fn refusals(&self) -> usize {
         self.inner.refused.load(Ordering::Relaxed)
     }
 
     /// Reserves `bytes`, or refuses when that would take usage past the limit.
-    pub fn try_reserve(&self, bytes: usize) -> Option<Reservation> {
+    pub(crate) fn try_reserve(&self, bytes: usize) -> Option<Reservation> {
         let limit = self.limit();
         let mut used = self.inner.used.load(Ordering::Relaxed);
         loop {
@@ -96,7 +96,7 @@ impl Budget {
     }
 
     /// Reserves `bytes` whatever the limit (data already accepted must stay accounted).
-    pub fn force_reserve(&self, bytes: usize) -> Reservation {
+    pub(crate) fn force_reserve(&self, bytes: usize) -> Reservation {
         self.inner.used.fetch_add(bytes, Ordering::AcqRel);
         Reservation {
             budget: self.clone(),
@@ -107,19 +107,19 @@ impl Budget {
 
 /// Bytes reserved on a budget, released on drop.
 #[derive(Debug)]
-pub struct Reservation {
+pub(crate) struct Reservation {
     budget: Budget,
     bytes: usize,
 }
 
 impl Reservation {
     /// Bytes held.
-    pub fn bytes(&self) -> usize {
+    pub(crate) fn bytes(&self) -> usize {
         self.bytes
     }
 
     /// Grows the reservation by `more` bytes, if the budget allows.
-    pub fn try_grow(&mut self, more: usize) -> bool {
+    pub(crate) fn try_grow(&mut self, more: usize) -> bool {
         match self.budget.try_reserve(more) {
             Some(r) => {
                 // Taken over, not forgotten: forgetting `r` would leak its handle on the
@@ -137,7 +137,7 @@ impl Reservation {
     }
 
     /// Shrinks the reservation to `bytes` (after a buffer turned out smaller).
-    pub fn shrink_to(&mut self, bytes: usize) {
+    pub(crate) fn shrink_to(&mut self, bytes: usize) {
         if bytes < self.bytes {
             self.budget
                 .inner
@@ -172,7 +172,7 @@ impl<B: AsRef<[u8]>> AsRef<[u8]> for Accounted<B> {
 
 /// Turns `buf` into `Bytes` that keep `reservation` (shrunk to the buffer's length) until
 /// the last slice is dropped.
-pub fn accounted(buf: Vec<u8>, reservation: Reservation) -> Bytes {
+pub(crate) fn accounted(buf: Vec<u8>, reservation: Reservation) -> Bytes {
     hold(buf, reservation, 0)
 }
 

@@ -15,16 +15,16 @@ use super::validate::Problems;
 /// A value that must not be printed (`configopaque.String`): shown as `[REDACTED]`.
 #[derive(Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(transparent)]
-pub struct Opaque(pub String);
+pub(crate) struct Opaque(pub String);
 
 impl Opaque {
     /// The secret itself.
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 
     /// True when empty.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 }
@@ -56,7 +56,7 @@ pub(crate) fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
 /// An authenticator reference (`auth: {authenticator: id}`).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct AuthConfig {
+pub(crate) struct AuthConfig {
     /// The authenticator extension's id.
     pub authenticator: String,
     /// HTTP server only: request parameters passed to the authenticator.
@@ -67,7 +67,7 @@ pub struct AuthConfig {
 /// A middleware reference (`middlewares: [{id: x}]`).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct MiddlewareConfig {
+pub(crate) struct MiddlewareConfig {
     /// The middleware extension's id.
     pub id: String,
 }
@@ -75,7 +75,7 @@ pub struct MiddlewareConfig {
 /// TPM-held keys (`tls::tpm`): accepted, rejected when enabled.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct TpmConfig {
+pub(crate) struct TpmConfig {
     /// Whether keys come from a TPM.
     pub enabled: bool,
     /// TPM device path.
@@ -89,7 +89,7 @@ pub struct TpmConfig {
 /// TLS settings for servers (`configtls.ServerConfig`).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct TlsServerConfig {
+pub(crate) struct TlsServerConfig {
     /// CA bundle for client certificates (with `client_ca_file`).
     pub ca_file: String,
     /// CA bundle, PEM text.
@@ -125,7 +125,7 @@ pub struct TlsServerConfig {
 /// TLS settings for clients (`configtls.ClientConfig`).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct TlsClientConfig {
+pub(crate) struct TlsClientConfig {
     /// Plaintext (gRPC): no TLS unless a CA is given.
     pub insecure: bool,
     /// Do not verify the server's certificate.
@@ -267,7 +267,7 @@ impl TlsClientConfig {
 /// `keepalive::server_parameters` of a gRPC server.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct KeepaliveServerParameters {
+pub(crate) struct KeepaliveServerParameters {
     /// Close connections idle this long.
     pub max_connection_idle: Duration,
     /// Close connections older than this.
@@ -283,7 +283,7 @@ pub struct KeepaliveServerParameters {
 /// `keepalive::enforcement_policy` of a gRPC server.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct KeepaliveEnforcementPolicy {
+pub(crate) struct KeepaliveEnforcementPolicy {
     /// Minimum interval between client pings.
     pub min_time: Duration,
     /// Allow pings without active streams.
@@ -293,7 +293,7 @@ pub struct KeepaliveEnforcementPolicy {
 /// `keepalive` of a gRPC server.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct KeepaliveServerConfig {
+pub(crate) struct KeepaliveServerConfig {
     /// Server-side keepalive.
     pub server_parameters: KeepaliveServerParameters,
     /// Limits on client pings.
@@ -303,7 +303,7 @@ pub struct KeepaliveServerConfig {
 /// `dialer` (accepted beside `endpoint`, unused by servers).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct DialerConfig {
+pub(crate) struct DialerConfig {
     /// Dial timeout.
     pub timeout: Duration,
 }
@@ -312,7 +312,7 @@ pub struct DialerConfig {
 /// gRPC server here).
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct GrpcServerConfig {
+pub(crate) struct GrpcServerConfig {
     /// `host:port`; `localhost` binds the loopback addresses.
     pub endpoint: String,
     /// `tcp` (and the other Go network names; only TCP is served).
@@ -459,7 +459,7 @@ fn validate_server_common(
 /// `cors` of an HTTP server.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct CorsConfig {
+pub(crate) struct CorsConfig {
     /// Origins allowed (`*` wildcards allowed).
     pub allowed_origins: Vec<String>,
     /// Extra request headers allowed.
@@ -471,7 +471,7 @@ pub struct CorsConfig {
 /// An HTTP server (`confighttp.ServerConfig`), with the OTLP receiver's URL paths.
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct HttpServerConfig {
+pub(crate) struct HttpServerConfig {
     /// `host:port`; `localhost` binds the loopback addresses.
     pub endpoint: String,
     /// TLS; off when absent.
@@ -565,7 +565,7 @@ impl HttpServerConfig {
 /// gRPC client keepalive.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct KeepaliveClientConfig {
+pub(crate) struct KeepaliveClientConfig {
     /// Ping after this long without activity.
     pub time: Duration,
     /// Wait this long for the acknowledgement.
@@ -577,7 +577,7 @@ pub struct KeepaliveClientConfig {
 /// `compression_params` of an HTTP client.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct CompressionParams {
+pub(crate) struct CompressionParams {
     /// Compression level (0: the codec's default).
     pub level: i64,
 }
@@ -585,7 +585,7 @@ pub struct CompressionParams {
 /// `cookies` of an HTTP client.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct CookiesConfig {
+pub(crate) struct CookiesConfig {
     /// Keep cookies between requests.
     pub enabled: bool,
 }
@@ -649,7 +649,7 @@ impl AuthConfig {
 macro_rules! http_server_struct {
     (
         $(#[$meta:meta])*
-        pub struct $name:ident {
+        $vis:vis struct $name:ident {
             $( $(#[$fmeta:meta])* pub $field:ident : $ty:ty = $default:expr ),* $(,)?
         }
         endpoint = $endpoint:expr;
@@ -657,7 +657,7 @@ macro_rules! http_server_struct {
         $(#[$meta])*
         #[derive(Clone, Debug, PartialEq, serde::Deserialize, serde::Serialize)]
         #[serde(default)]
-        pub struct $name {
+        $vis struct $name {
             /// `host:port`; `localhost` binds the loopback addresses.
             pub endpoint: String,
             /// TLS; off when absent.

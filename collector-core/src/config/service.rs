@@ -10,7 +10,7 @@ use super::validate::{Problems, Validate};
 /// One pipeline: receivers, processors in order, exporters.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct PipelineConfig {
+pub(crate) struct PipelineConfig {
     /// Receiver ids.
     pub receivers: Vec<String>,
     /// Processor ids, in order.
@@ -22,7 +22,7 @@ pub struct PipelineConfig {
 /// `service::telemetry::logs::sampling`.
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct LogSamplingConfig {
+pub(crate) struct LogSamplingConfig {
     /// Sample repeated log lines.
     pub enabled: bool,
     /// Sampling window.
@@ -47,7 +47,7 @@ impl Default for LogSamplingConfig {
 /// `service::telemetry::logs`.
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct LogsConfig {
+pub(crate) struct LogsConfig {
     /// `debug`, `info`, `warn`, `error` (and zap's `dpanic`, `panic`, `fatal`).
     pub level: String,
     /// Development mode (accepted).
@@ -90,7 +90,7 @@ impl Default for LogsConfig {
 /// `readers[].pull.exporter.prometheus`.
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct PrometheusConfig {
+pub(crate) struct PrometheusConfig {
     /// Listen host (`localhost`: loopback only).
     pub host: String,
     /// Listen port.
@@ -121,7 +121,7 @@ impl Default for PrometheusConfig {
 /// `readers[].pull.exporter`.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct PullExporterConfig {
+pub(crate) struct PullExporterConfig {
     /// The Prometheus endpoint.
     pub prometheus: Option<PrometheusConfig>,
 }
@@ -129,7 +129,7 @@ pub struct PullExporterConfig {
 /// `readers[].pull`.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct PullReaderConfig {
+pub(crate) struct PullReaderConfig {
     /// The exporter.
     pub exporter: PullExporterConfig,
 }
@@ -137,7 +137,7 @@ pub struct PullReaderConfig {
 /// One metric reader.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct ReaderConfig {
+pub(crate) struct ReaderConfig {
     /// A pull (Prometheus) reader.
     pub pull: Option<PullReaderConfig>,
     /// A periodic (push) reader (not supported).
@@ -147,7 +147,7 @@ pub struct ReaderConfig {
 /// `service::telemetry::metrics`.
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct MetricsConfig {
+pub(crate) struct MetricsConfig {
     /// `none`, `basic`, `normal` or `detailed`.
     pub level: String,
     /// The older form of the endpoint (`host:port`).
@@ -195,7 +195,7 @@ impl MetricsConfig {
 /// `service::telemetry`.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct TelemetryConfig {
+pub(crate) struct TelemetryConfig {
     /// The collector's own logs.
     pub logs: LogsConfig,
     /// The collector's own metrics.
@@ -299,7 +299,7 @@ impl Validate for TelemetryConfig {
 /// The `service` section.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct ServiceConfig {
+pub(crate) struct ServiceConfig {
     /// Extensions to start, in order.
     pub extensions: Vec<String>,
     /// Pipelines by id (`traces`, `logs/audit`...).

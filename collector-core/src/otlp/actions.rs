@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 /// One action, as a list element under `resource.attributes` or `attributes.actions`.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct ActionConfig {
+pub(crate) struct ActionConfig {
     /// The attribute acted on.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub key: String,

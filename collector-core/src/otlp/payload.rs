@@ -151,6 +151,29 @@ impl Metadata {
 ///
 /// Cloning a payload clones reference counts, not data. Splitting, appending and resource
 /// edits keep items as the bytes they arrived as.
+///
+/// ```
+/// use collector_core::Signal;
+/// use collector_core::otlp::Payload;
+///
+/// let json = br#"{"resourceSpans":[{
+///     "resource":{"attributes":[{"key":"service.name","value":{"stringValue":"checkout"}}]},
+///     "scopeSpans":[{"spans":[
+///         {"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","name":"a"},
+///         {"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b175","name":"b"}
+///     ]}]}]}"#;
+/// let mut p = Payload::from_json(Signal::Traces, json)?;
+/// assert_eq!(p.items(), 2);
+///
+/// // Split off the first span: both halves keep the resource, neither copies a span.
+/// let first = p.split_to(1);
+/// assert_eq!((first.items(), p.items()), (1, 1));
+///
+/// // The protobuf form decodes back to the same request.
+/// let again = Payload::decode(Signal::Traces, first.to_bytes())?;
+/// assert_eq!(again.to_bytes(), first.to_bytes());
+/// # Ok::<(), collector_core::Error>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct Payload {
     signal: Signal,

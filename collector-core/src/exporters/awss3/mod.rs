@@ -48,7 +48,7 @@ impl ComponentType for S3Config {}
 /// `s3uploader` (contrib `exporter/awss3exporter`).
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct S3UploaderConfig {
+pub(crate) struct S3UploaderConfig {
     /// AWS region.
     pub region: String,
     /// Bucket (a folder under `endpoint` for `file://` endpoints).
@@ -115,7 +115,7 @@ impl Default for S3UploaderConfig {
 /// `resource_attrs_to_s3`: per-resource bucket and prefix overrides.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct ResourceAttrsToS3 {
+pub(crate) struct ResourceAttrsToS3 {
     /// Resource attribute naming the bucket.
     pub s3_bucket: String,
     /// Resource attribute naming the prefix.
@@ -125,7 +125,7 @@ pub struct ResourceAttrsToS3 {
 /// `awss3` exporter configuration.
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct S3Config {
+pub(crate) struct S3Config {
     /// The exporter's queue: on by default here (Go's awss3 has none unless configured;
     /// docs/runtime.md). `enabled: false` makes uploads synchronous.
     pub sending_queue: QueueConfig,

@@ -47,7 +47,7 @@ impl ComponentType for DebugConfig {}
 /// How much the debug exporter prints.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Verbosity {
+pub(crate) enum Verbosity {
     /// One summary line per batch.
     #[default]
     Basic,
@@ -62,7 +62,7 @@ pub enum Verbosity {
 /// `debug` exporter configuration (Go `exporter/debugexporter`, v0.138).
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct DebugConfig {
+pub(crate) struct DebugConfig {
     /// `basic`, `normal`, `detailed` or `tree`.
     pub verbosity: Verbosity,
     /// Batches printed per second before sampling starts.

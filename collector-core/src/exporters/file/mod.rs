@@ -41,7 +41,7 @@ use crate::config::validate::{Problems, Validate};
 /// `rotation` of the file exporter.
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct RotationConfig {
+pub(crate) struct RotationConfig {
     /// Rotate at this size (0: 100 MB).
     pub max_megabytes: i64,
     /// Delete rotated files older than this many days (0: never).
@@ -66,7 +66,7 @@ impl Default for RotationConfig {
 /// `group_by` of the file exporter.
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct GroupByConfig {
+pub(crate) struct GroupByConfig {
     /// Write one file per value of a resource attribute.
     pub enabled: bool,
     /// The attribute substituted for `*` in `path`.
@@ -88,7 +88,7 @@ impl Default for GroupByConfig {
 /// `file` exporter configuration (contrib `exporter/fileexporter`).
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct FileConfig {
+pub(crate) struct FileConfig {
     /// Output file.
     pub path: String,
     /// Append instead of truncating.

@@ -17,7 +17,7 @@ use crate::pipeline::exporter::validate_helper;
 /// `otlp` exporter configuration (Go `exporter/otlpexporter`, `configgrpc.ClientConfig`).
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct OtlpGrpcExporterConfig {
+pub(crate) struct OtlpGrpcExporterConfig {
     /// Per-attempt timeout.
     pub timeout: Duration,
     /// The exporter's queue.

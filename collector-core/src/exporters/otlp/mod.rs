@@ -10,6 +10,8 @@ mod grpc;
 use std::sync::Arc;
 
 pub(crate) use config::OtlpGrpcExporterConfig;
+#[cfg(feature = "bench")]
+pub(crate) use grpc::GrpcExporter;
 
 use crate::config::Kind;
 use crate::config::component::{ComponentConfig, ConfigFactory, decode};

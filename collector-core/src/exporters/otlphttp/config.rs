@@ -18,7 +18,7 @@ use crate::pipeline::exporter::validate_helper;
 /// Body encoding of the OTLP/HTTP exporter.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum HttpEncoding {
+pub(crate) enum HttpEncoding {
     /// `application/x-protobuf`.
     #[default]
     Proto,
@@ -29,7 +29,7 @@ pub enum HttpEncoding {
 /// `otlphttp` exporter configuration (Go `exporter/otlphttpexporter`, `confighttp.ClientConfig`).
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct OtlpHttpExporterConfig {
+pub(crate) struct OtlpHttpExporterConfig {
     /// Base URL; `/v1/<signal>` is appended unless a signal endpoint is given.
     pub endpoint: String,
     /// Outgoing proxy (not supported).

@@ -10,6 +10,8 @@ mod http;
 use std::sync::Arc;
 
 pub(crate) use config::OtlpHttpExporterConfig;
+#[cfg(feature = "bench")]
+pub(crate) use http::HttpExporter;
 
 use crate::config::Kind;
 use crate::config::component::{ComponentConfig, ConfigFactory, decode};

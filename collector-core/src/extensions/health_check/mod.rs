@@ -82,7 +82,7 @@ fn build(ctx: &Context<'_>, cfg: &dyn ComponentConfig) -> Result<Box<dyn Extensi
 /// `response_body`: static bodies instead of the JSON status.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct ResponseBodyConfig {
+pub(crate) struct ResponseBodyConfig {
     /// Body when healthy.
     pub healthy: String,
     /// Body when not.
@@ -92,7 +92,7 @@ pub struct ResponseBodyConfig {
 /// `check_collector_pipeline`: documented as broken in the Go collector; not supported.
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct CheckPipelineConfig {
+pub(crate) struct CheckPipelineConfig {
     /// Turn the check on.
     pub enabled: bool,
     /// Window (a duration string).
@@ -113,7 +113,7 @@ impl Default for CheckPipelineConfig {
 
 crate::config::net::http_server_struct! {
     /// `health_check` configuration (contrib `extension/healthcheckextension`, legacy keys).
-    pub struct HealthCheckConfig {
+    pub(crate) struct HealthCheckConfig {
         /// Path served (any method).
         pub path: String = "/".to_owned(),
         /// Static response bodies.

@@ -8,7 +8,7 @@ use crate::config::validate::Problems;
 /// What a queue's size counts.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Sizer {
+pub(crate) enum Sizer {
     /// Requests (batches).
     #[default]
     Requests,
@@ -21,7 +21,7 @@ pub enum Sizer {
 /// `sending_queue::batch` (exporter-side batching).
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct QueueBatchConfig {
+pub(crate) struct QueueBatchConfig {
     /// Flush after this long.
     pub flush_timeout: Duration,
     /// What the sizes count (`items` or `bytes`).
@@ -46,7 +46,7 @@ impl Default for QueueBatchConfig {
 /// `sending_queue` configuration.
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct QueueConfig {
+pub(crate) struct QueueConfig {
     /// Queue at all (without a queue, export happens in the caller).
     pub enabled: bool,
     /// Make the caller wait for the export result.

@@ -8,7 +8,7 @@ use crate::config::validate::Problems;
 /// `retry_on_failure` configuration.
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct RetryConfig {
+pub(crate) struct RetryConfig {
     /// Retry retryable failures at all.
     pub enabled: bool,
     /// First wait.

@@ -12,7 +12,7 @@ use crate::pipeline::build::{Build, Context, Factory};
 /// `regexp` options of a match (an LRU of match results in Go).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct RegexpOptions {
+pub(crate) struct RegexpOptions {
     /// Cache match results.
     pub cacheenabled: bool,
     /// Cache size (0: unbounded).
@@ -23,7 +23,7 @@ pub struct RegexpOptions {
 /// `value` when given.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct AttributeMatch {
+pub(crate) struct AttributeMatch {
     /// Attribute key.
     pub key: String,
     /// Expected value.
@@ -33,7 +33,7 @@ pub struct AttributeMatch {
 /// An instrumentation scope condition.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct LibraryMatch {
+pub(crate) struct LibraryMatch {
     /// Scope name.
     pub name: String,
     /// Scope version; absent matches any.
@@ -43,7 +43,7 @@ pub struct LibraryMatch {
 /// A log severity condition.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct SeverityNumberMatch {
+pub(crate) struct SeverityNumberMatch {
     /// Lowest matching severity number (1-24) or name (`INFO`, `ERROR2`...).
     pub min: serde_json::Value,
     /// Whether an unset severity matches.
@@ -53,7 +53,7 @@ pub struct SeverityNumberMatch {
 /// `include` / `exclude` (Go `filterconfig.MatchProperties`).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct MatchProperties {
+pub(crate) struct MatchProperties {
     /// `strict` or `regexp`.
     pub match_type: String,
     /// Regexp options.
@@ -266,7 +266,7 @@ pub(crate) fn severity_number(v: &serde_json::Value) -> Option<i32> {
 /// `attributes` processor configuration (contrib `processor/attributesprocessor`).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct AttributesConfig {
+pub(crate) struct AttributesConfig {
     /// Actions applied in order to each item's attributes.
     pub actions: Vec<ActionConfig>,
     /// Only items matching this are processed.

@@ -11,7 +11,7 @@ use crate::pipeline::build::{Build, Context, Factory};
 /// `batch` configuration, as in the Go collector v0.138 (`processor/batchprocessor`).
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct BatchConfig {
+pub(crate) struct BatchConfig {
     /// Flush after this long since the last flush; 0 sends at once.
     pub timeout: Duration,
     /// Flush when this many items are pending; 0 disables the size trigger.

@@ -12,7 +12,7 @@ use crate::pipeline::build::{Build, Context, Factory};
 /// (`internal/memorylimiter/config.go`).
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct MemoryLimiterConfig {
+pub(crate) struct MemoryLimiterConfig {
     /// How often usage is measured; must be set.
     pub check_interval: Duration,
     /// Go's minimum interval between forced GCs above the soft limit; accepted for

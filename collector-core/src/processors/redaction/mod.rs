@@ -10,7 +10,7 @@ use crate::pipeline::build::{Build, Context, Factory};
 /// One database sanitizer (`db_sanitizer::sql` ...): accepted, not supported.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct SanitizerConfig {
+pub(crate) struct SanitizerConfig {
     /// Turn it on.
     pub enabled: bool,
     /// Attributes it applies to.
@@ -20,7 +20,7 @@ pub struct SanitizerConfig {
 /// `db_sanitizer`.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct DbSanitizerConfig {
+pub(crate) struct DbSanitizerConfig {
     /// SQL statements.
     pub sql: SanitizerConfig,
     /// Redis commands.
@@ -40,7 +40,7 @@ pub struct DbSanitizerConfig {
 /// `redaction` processor configuration (contrib `processor/redactionprocessor`, v0.138 keys).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct RedactionConfig {
+pub(crate) struct RedactionConfig {
     /// Keep every key (otherwise keys not in `allowed_keys` are removed).
     pub allow_all_keys: bool,
     /// Keys kept when `allow_all_keys` is false.

@@ -11,7 +11,7 @@ use crate::pipeline::build::{Build, Context, Factory};
 /// `resource` configuration (contrib `processor/resourceprocessor`).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct ResourceConfig {
+pub(crate) struct ResourceConfig {
     /// Actions applied in order to every resource's attributes.
     pub attributes: Vec<ActionConfig>,
 }

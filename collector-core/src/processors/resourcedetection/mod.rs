@@ -60,7 +60,7 @@ fn build(
 /// `resource_attributes::<name>`.
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct AttributeToggle {
+pub(crate) struct AttributeToggle {
     /// Emit this attribute.
     pub enabled: bool,
 }
@@ -74,7 +74,7 @@ impl Default for AttributeToggle {
 /// `system` detector settings.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct SystemDetectorConfig {
+pub(crate) struct SystemDetectorConfig {
     /// `dns`, `os`, `cname`, `lookup`, tried in order (default `[dns, os]`).
     pub hostname_sources: Vec<String>,
     /// Per-attribute switches.
@@ -84,7 +84,7 @@ pub struct SystemDetectorConfig {
 /// `ecs` detector settings.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct EcsDetectorConfig {
+pub(crate) struct EcsDetectorConfig {
     /// Per-attribute switches.
     pub resource_attributes: BTreeMap<String, AttributeToggle>,
 }
@@ -92,7 +92,7 @@ pub struct EcsDetectorConfig {
 /// `ec2` detector settings.
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct Ec2DetectorConfig {
+pub(crate) struct Ec2DetectorConfig {
     /// Instance tags to add (regular expressions on keys; needs the EC2 API: not supported).
     pub tags: Vec<String>,
     /// Metadata request attempts.
@@ -204,7 +204,7 @@ const GO_ONLY_DETECTORS: &[&str] = &[
 /// accepted (so existing files load) and have no effect here, except `timeout`.
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct ResourceDetectionConfig {
+pub(crate) struct ResourceDetectionConfig {
     /// Detectors in priority order: the first that sets a key wins.
     pub detectors: Vec<String>,
     /// Detected attributes replace ones already on the data (`false`: data wins).

@@ -16,7 +16,7 @@ use crate::pipeline::{Consumer, Processor, Refusal};
 /// `test_panic` configuration.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct TestPanicConfig {
+pub(crate) struct TestPanicConfig {
     /// A resource attribute value that makes the processor panic.
     pub marker: String,
 }

@@ -41,7 +41,7 @@ fn build(
 /// `embedded` receiver configuration: no settings.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct EmbeddedConfig {}
+pub(crate) struct EmbeddedConfig {}
 
 impl Validate for EmbeddedConfig {
     fn validate(&self, _: &mut Problems) {}

@@ -58,7 +58,7 @@ fn build(
 
 crate::config::net::http_server_struct! {
     /// The HTTP protocol block: an HTTP server plus the OTLP URL paths.
-    pub struct OtlpHttpConfig {
+    pub(crate) struct OtlpHttpConfig {
         /// Path for traces.
         pub traces_url_path: String = "/v1/traces".to_owned(),
         /// Path for metrics.
@@ -73,7 +73,7 @@ crate::config::net::http_server_struct! {
 /// without a value (`grpc:`).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct ProtocolsConfig {
+pub(crate) struct ProtocolsConfig {
     /// OTLP/gRPC.
     #[serde(deserialize_with = "crate::config::net::present")]
     pub grpc: Option<GrpcServerConfig>,
@@ -85,7 +85,7 @@ pub struct ProtocolsConfig {
 /// `otlp` receiver configuration (Go `receiver/otlpreceiver`, v0.138).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct OtlpReceiverConfig {
+pub(crate) struct OtlpReceiverConfig {
     /// Which protocols to serve.
     pub protocols: ProtocolsConfig,
 }
