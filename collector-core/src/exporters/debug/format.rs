@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 
 use super::Verbosity;
 use crate::Signal;
-use crate::otlp::text::{as_string, go_non_finite, go_v};
+use crate::otlp::text::{as_string, go_f, go_v};
 use crate::otlp::wire::{Fields, Value};
 use crate::otlp::{
     AnyValueView, DataPointView, KeyValueView, LogRecordView, MetricKind, MetricView, Payload,
@@ -844,17 +844,8 @@ fn value_to_string(v: &AnyValueView<'_>) -> String {
     format!("{}({})", value_type(v), as_string(v))
 }
 
-/// Go's `%f`: six decimals.
-fn go_f(f: f64) -> String {
-    match go_non_finite(f) {
-        Some(s) => s.to_owned(),
-        None => format!("{f:.6}"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use crate::otlp::text::{es6_number, json_string};
     use bytes::Bytes;
     use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
     use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
@@ -1580,44 +1571,5 @@ svc: b (1.0µs)
         );
         // int64(ts) in Go: the top of the u64 range is before 1970.
         assert_eq!(go_time(u64::MAX), "1969-12-31 23:59:59.999999999 +0000 UTC");
-    }
-
-    #[test]
-    fn floats_as_go_prints_them() {
-        // Go: `%v` of a float64 as normal/metrics.go:72 prints it, `%f` as otlptext's
-        // databuffer.go:158 prints it (both fmt, Go standard library), and AsString's
-        // float64AsString, pcommon/value.go:424-451 (ES6 number form; "json: unsupported
-        // value: " for NaN and infinities, line 426).
-        for (f, v, es6) in [
-            (5.0, "5", "5"),
-            (0.0001, "0.0001", "0.0001"),
-            (0.00001, "1e-05", "0.00001"),
-            (1e-7, "1e-07", "1e-7"),
-            (999_999.0, "999999", "999999"),
-            (1e6, "1e+06", "1000000"),
-            (123_456_789.5, "1.234567895e+08", "123456789.5"),
-            (1e21, "1e+21", "1e+21"),
-            (-0.0, "-0", "-0"),
-        ] {
-            assert_eq!(go_v(f), v, "%v of {f}");
-            assert_eq!(es6_number(f), es6, "AsString of {f}");
-        }
-        assert_eq!(go_v(f64::NAN), "NaN");
-        assert_eq!(go_f(f64::NEG_INFINITY), "-Inf");
-        assert_eq!(go_f(0.0078125), "0.007812");
-        assert_eq!(
-            as_string(&AnyValueView::Double(f64::INFINITY)),
-            "json: unsupported value: +Inf"
-        );
-    }
-
-    #[test]
-    fn json_strings_escape_like_go() {
-        // Go: pcommon/value.go:407 and 414 render maps and slices with json.Marshal, whose
-        // string escaping (HTML-safe <, >, &; \u2028; short \b \f escapes since Go 1.22)
-        // is encoding/json's appendString (src/encoding/json/encode.go, Go standard library).
-        let mut s = String::new();
-        json_string(&mut s, "a\"\\\u{8}\u{c}\u{1}<>&\u{2028}é");
-        assert_eq!(s, r#""a\"\\\b\f\u0001\u003c\u003e\u0026\u2028é""#);
     }
 }
