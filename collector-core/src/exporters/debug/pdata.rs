@@ -19,16 +19,22 @@ pub(super) fn go_id(id: &[u8]) -> String {
 pub(super) fn go_time(unix_nano: u64) -> String {
     // pdata converts with int64(ts): the top half of the range prints as dates before 1970.
     let t = unix_nano as i64;
-    let secs = t.div_euclid(1_000_000_000);
-    let nanos = t.rem_euclid(1_000_000_000);
-    let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
-    let sod = secs.rem_euclid(86_400);
+    // jiff spans the years -9999 to 9999 and an int64 of nanoseconds only 1677 to 2262, so
+    // this never fails; the raw count stands in should that ever change.
+    let Ok(ts) = jiff::Timestamp::from_nanosecond(i128::from(t)) else {
+        return format!("{t}ns +0000 UTC");
+    };
+    let dt = jiff::tz::Offset::UTC.to_datetime(ts);
     let mut s = format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}",
-        sod / 3_600,
-        sod % 3_600 / 60,
-        sod % 60
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+        dt.year(),
+        dt.month(),
+        dt.day(),
+        dt.hour(),
+        dt.minute(),
+        dt.second()
     );
+    let nanos = dt.subsec_nanosecond();
     if nanos != 0 {
         let frac = format!("{nanos:09}");
         s.push('.');
@@ -36,21 +42,6 @@ pub(super) fn go_time(unix_nano: u64) -> String {
     }
     s.push_str(" +0000 UTC");
     s
-}
-
-/// Proleptic Gregorian date of a day count from 1970-01-01 (Howard Hinnant's
-/// `civil_from_days`, exact over the whole `i64` nanosecond range).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 /// `ptrace.SpanKind.String()`; nothing for a value the proto does not define.
@@ -162,5 +153,40 @@ mod tests {
         );
         // int64(ts) in Go: the top of the u64 range is before 1970.
         assert_eq!(go_time(u64::MAX), "1969-12-31 23:59:59.999999999 +0000 UTC");
+    }
+
+    #[test]
+    fn timestamps_across_the_int64_range() {
+        // Go: pcommon/timestamp.go:21-29 (AsTime is time.Unix(0, int64(ts)).UTC(); String
+        // is its time.Time.String()), so every int64 of nanoseconds prints as a date:
+        // proleptic Gregorian leap years, and dates before 1970 for the top half of u64.
+        let ns = |secs: i64, nanos: i64| (secs * 1_000_000_000 + nanos) as u64;
+        assert_eq!(
+            go_time(ns(1_709_164_800, 500_000_000)),
+            "2024-02-29 00:00:00.5 +0000 UTC"
+        );
+        // 2100 is not a leap year: the day after 28 February is 1 March.
+        assert_eq!(
+            go_time(ns(4_107_542_399, 0)),
+            "2100-02-28 23:59:59 +0000 UTC"
+        );
+        assert_eq!(
+            go_time(ns(4_107_542_400, 0)),
+            "2100-03-01 00:00:00 +0000 UTC"
+        );
+        assert_eq!(go_time(ns(-14_182_940, 0)), "1969-07-20 20:17:40 +0000 UTC");
+        // 1900 is not a leap year either.
+        assert_eq!(
+            go_time(ns(-2_203_891_200, 1)),
+            "1900-03-01 00:00:00.000000001 +0000 UTC"
+        );
+        assert_eq!(
+            go_time(i64::MIN as u64),
+            "1677-09-21 00:12:43.145224192 +0000 UTC"
+        );
+        assert_eq!(
+            go_time(i64::MAX as u64),
+            "2262-04-11 23:47:16.854775807 +0000 UTC"
+        );
     }
 }
