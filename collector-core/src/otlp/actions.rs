@@ -164,6 +164,7 @@ pub(crate) fn validate_actions(actions: &[ActionConfig]) -> Option<String> {
 use regex::Regex;
 use sha2::{Digest, Sha256};
 
+use crate::otlp::text::as_string;
 use crate::otlp::{AttrRef, Attributes, Metadata, Value};
 
 /// A literal `value` as Go's `pcommon.Value.FromRaw` reads it.
@@ -183,57 +184,6 @@ pub(crate) fn value_from_json(v: &serde_json::Value) -> Value {
                 .collect(),
         ),
     }
-}
-
-/// Go's `pcommon.Value.AsString`: strings as they are, numbers in Go's shortest form,
-/// bytes in base64, maps and slices as JSON.
-pub(crate) fn as_string(v: &Value) -> String {
-    match v {
-        Value::Empty => String::new(),
-        Value::Str(s) => s.clone(),
-        Value::Bool(b) => b.to_string(),
-        Value::Int(i) => i.to_string(),
-        Value::Double(d) => format_double(*d),
-        Value::Bytes(b) => base64_std(b),
-        Value::Array(_) | Value::KvList(_) => to_json(v).to_string(),
-    }
-}
-
-/// `strconv.FormatFloat(d, 'f', -1, 64)`.
-pub(crate) fn format_double(d: f64) -> String {
-    if d.is_nan() {
-        "NaN".into()
-    } else if d.is_infinite() {
-        if d > 0.0 {
-            "+Inf".into()
-        } else {
-            "-Inf".into()
-        }
-    } else {
-        // Rust's shortest round-trip formatting never uses an exponent with `{}`.
-        format!("{d}")
-    }
-}
-
-fn to_json(v: &Value) -> serde_json::Value {
-    match v {
-        Value::Empty => serde_json::Value::Null,
-        Value::Str(s) => serde_json::Value::String(s.clone()),
-        Value::Bool(b) => serde_json::Value::Bool(*b),
-        Value::Int(i) => serde_json::Value::from(*i),
-        Value::Double(d) => serde_json::Number::from_f64(*d)
-            .map_or(serde_json::Value::Null, serde_json::Value::Number),
-        Value::Bytes(b) => serde_json::Value::String(base64_std(b)),
-        Value::Array(a) => serde_json::Value::Array(a.iter().map(to_json).collect()),
-        Value::KvList(kv) => {
-            serde_json::Value::Object(kv.iter().map(|(k, v)| (k.clone(), to_json(v))).collect())
-        }
-    }
-}
-
-fn base64_std(b: &[u8]) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD.encode(b)
 }
 
 /// Where an insert/update/upsert takes its value from.
@@ -844,6 +794,49 @@ mod tests {
                 None
             ),
             pairs(&[("d", s("0.1"))])
+        );
+    }
+
+    #[test]
+    fn convert_to_string_as_go_v0_138() {
+        // Go: contrib internal/coreinternal/attraction/type_converter.go, convertValue:
+        // `v.SetStr(v.AsString())` for every non-string type, i.e. pdata's Value.AsString
+        // (collector pdata/pcommon/value.go:389-420, doubles by float64AsString 424-451).
+        // Before, doubles were converted with strconv.FormatFloat(d, 'f', -1, 64) and maps
+        // and slices with serde_json.
+        let conv = |key: &str| ActionConfig {
+            converted_type: "string".into(),
+            ..a("convert", key)
+        };
+        let base = [
+            ("huge", Value::Double(1e21)),
+            ("tiny", Value::Double(1.5e-7)),
+            ("nan", Value::Double(f64::NAN)),
+            ("one", Value::Double(1.0)),
+            (
+                "map",
+                Value::KvList(vec![
+                    ("z".into(), Value::Double(2.0)),
+                    ("a".into(), s("<&>")),
+                ]),
+            ),
+            (
+                "list",
+                Value::Array(vec![Value::Double(0.5), Value::Double(f64::INFINITY)]),
+            ),
+        ];
+        let keys = ["huge", "tiny", "nan", "one", "map", "list"];
+        assert_eq!(
+            run(keys.iter().map(|k| conv(k)).collect(), &base, None),
+            pairs(&[
+                ("huge", s("1e+21")),
+                ("tiny", s("1.5e-7")),
+                ("nan", s("json: unsupported value: NaN")),
+                ("one", s("1")),
+                ("map", s(r#"{"a":"\u003c\u0026\u003e","z":2}"#)),
+                // json.Marshal fails on the infinity; AsString gives the empty string.
+                ("list", s("")),
+            ])
         );
     }
 }

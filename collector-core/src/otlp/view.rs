@@ -291,8 +291,8 @@ impl<'a> AnyValueView<'a> {
         cur
     }
 
-    /// The value as Go's `pcommon.Value.AsString` renders it, for scalars; `None` for
-    /// arrays, maps and bytes (which need allocation or encoding to render).
+    /// The string, when the value is one; `None` for every other type (whose
+    /// `AsString`, in `otlp::text`, needs allocating).
     pub fn as_str(&self) -> Option<&'a str> {
         match self {
             AnyValueView::Str(s) => Some(s),

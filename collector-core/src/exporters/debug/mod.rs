@@ -1,7 +1,31 @@
 //! The `debug` exporter: every payload rendered as text (Go's `basic`, `normal` and
 //! `detailed` byte for byte, and our `tree`), to stdout or the collector's log.
+//!
+//! `basic`, `normal` and `detailed` reproduce the Go collector's debug exporter (v0.138)
+//! byte for byte where the views carry the data, so that output, tutorials and habits
+//! carry over from the Go collector. `tree` is ours: it draws each trace of a batch with
+//! durations, which is what people reach for the debug exporter to see.
+//!
+//! One module per verbosity; `pdata` holds pdata's text for ids, times and enums, and
+//! values are rendered by [`crate::otlp::text`]. Rendering is a pure function of the
+//! payload: the exporter decides where the text goes and how often.
 
-mod format;
+/// Appends one line; writing to a `String` cannot fail, so the result is dropped.
+///
+/// Defined before the modules below so that they see it (`macro_rules!` scoping is textual).
+macro_rules! ln {
+    ($out:expr, $($arg:tt)*) => {{
+        let _ = writeln!($out, $($arg)*);
+    }};
+}
+
+mod basic;
+mod detailed;
+#[cfg(test)]
+mod fixtures;
+mod normal;
+mod pdata;
+mod tree;
 
 use std::sync::Arc;
 
@@ -15,6 +39,34 @@ use crate::pipeline::exporter::queue::QueueConfig;
 use crate::pipeline::exporter::retry::RetryConfig;
 use crate::pipeline::exporter::{BoxFuture, ExportError, Exporter, ExporterRuntime};
 use crate::{Error, Signal};
+
+/// One payload rendered for the debug exporter.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Rendered {
+    /// The one-line count Go logs for every batch (the whole `basic` output).
+    pub(crate) summary: String,
+    /// The multi-line body for `normal`, `detailed` and `tree`; every line ends in `\n`.
+    pub(crate) detail: Option<String>,
+}
+
+/// One payload rendered for the debug exporter: Go logs the summary for every batch and
+/// the detail, when the verbosity asks for one, after it.
+pub(crate) fn render(payload: &crate::otlp::Payload, verbosity: Verbosity) -> Rendered {
+    let detail = match verbosity {
+        Verbosity::Basic => None,
+        Verbosity::Normal => Some(normal::normal(payload)),
+        Verbosity::Detailed => Some(detailed::detailed(payload)),
+        // A tree needs parent links, which only spans have.
+        Verbosity::Tree => Some(match payload.signal() {
+            Signal::Traces => tree::tree(payload),
+            Signal::Logs | Signal::Metrics => normal::normal(payload),
+        }),
+    };
+    Rendered {
+        summary: basic::summary(payload),
+        detail,
+    }
+}
 
 /// The `debug` exporter type.
 pub(crate) static FACTORY: Factory = Factory {
@@ -150,7 +202,7 @@ impl Exporter for DebugExporter {
         payload: &'a crate::otlp::Payload,
     ) -> BoxFuture<'a, Result<(), ExportError>> {
         if self.sampled() {
-            let r = format::render(payload, self.verbosity);
+            let r = render(payload, self.verbosity);
             if self.use_internal_logger {
                 tracing::info!(exporter = %self.id, "{}", r.summary);
                 if let Some(d) = r.detail {

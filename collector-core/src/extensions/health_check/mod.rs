@@ -157,27 +157,27 @@ impl Validate for HealthCheckConfig {
     }
 }
 
-/// RFC 3339 UTC with nanoseconds, as Go's `time.Time` marshals.
+/// RFC 3339 in UTC with all nine fraction digits.
+///
+/// Go's extension marshals a `time.Now()` (contrib
+/// extension/healthcheckextension/internal/healthcheck/handler.go, `Set` and
+/// `createRespBody`), which `encoding/json` writes as RFC 3339 too, but with the
+/// fraction's trailing zeros trimmed and in the local zone; this fixed UTC form is what
+/// the extension has always answered.
 fn rfc3339(t: std::time::SystemTime) -> String {
-    let d = t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    let secs = d.as_secs() as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Howard Hinnant's civil-from-days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    // SystemTime reaches beyond jiff's years -9999 to 9999 only on a broken clock; such a
+    // time prints as the epoch rather than failing a health probe.
+    let ts = jiff::Timestamp::try_from(t).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    let dt = jiff::tz::Offset::UTC.to_datetime(ts);
     format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:09}Z",
-        rem / 3600,
-        (rem / 60) % 60,
-        rem % 60,
-        d.subsec_nanos()
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z",
+        dt.year(),
+        dt.month(),
+        dt.day(),
+        dt.hour(),
+        dt.minute(),
+        dt.second(),
+        dt.subsec_nanosecond()
     )
 }
 
@@ -344,6 +344,26 @@ mod tests {
         assert_eq!(
             rfc3339(std::time::UNIX_EPOCH),
             "1970-01-01T00:00:00.000000000Z"
+        );
+    }
+
+    #[test]
+    fn rfc3339_leap_day_and_before_1970() {
+        let at =
+            |secs: u64, nanos: u32| std::time::UNIX_EPOCH + std::time::Duration::new(secs, nanos);
+        assert_eq!(
+            rfc3339(at(1_709_164_800 + 86_399, 500_000_000)),
+            "2024-02-29T23:59:59.500000000Z"
+        );
+        // A clock before 1970 prints its date, as Go's Time.MarshalJSON (src/time/time.go,
+        // Go standard library) does for any year 0 to 9999; it used to print the epoch.
+        assert_eq!(
+            rfc3339(std::time::UNIX_EPOCH - std::time::Duration::new(14_182_940, 0)),
+            "1969-07-20T20:17:40.000000000Z"
+        );
+        assert_eq!(
+            rfc3339(std::time::UNIX_EPOCH - std::time::Duration::from_nanos(1)),
+            "1969-12-31T23:59:59.999999999Z"
         );
     }
 }

@@ -387,7 +387,8 @@ use std::sync::Arc;
 use regex::Regex;
 
 use crate::memory::Budget;
-use crate::otlp::actions::{AttrProc, as_string, format_double, value_from_json};
+use crate::otlp::actions::{AttrProc, value_from_json};
+use crate::otlp::text::{as_string, format_float_f};
 use crate::otlp::{AnyValueView, Attributes, ItemEdit, ItemView, Payload, ResourceView, Value};
 use crate::pipeline::{Consumer, Processor, Refusal};
 
@@ -445,12 +446,14 @@ impl AttrCond {
             None => true,
             Some(CondValue::Strict(want)) => values_equal(want, &v),
             Some(CondValue::Regexp(re)) => {
-                // Go stringifies only scalars for a regexp match.
+                // Go stringifies only scalars for a regexp match, doubles with
+                // strconv.FormatFloat(d, 'f', -1, 64) rather than AsString (contrib
+                // internal/filter/filtermatcher/attributematcher.go, attributeStringValue).
                 let s = match &v {
                     Value::Str(s) => s.clone(),
                     Value::Bool(b) => b.to_string(),
                     Value::Int(i) => i.to_string(),
-                    Value::Double(d) => format_double(*d),
+                    Value::Double(d) => format_float_f(*d),
                     _ => return false,
                 };
                 re.is_match(&s)
@@ -577,7 +580,7 @@ impl Matcher {
             ItemView::Span(s) => {
                 if !self.services.is_empty() {
                     let service = match resource.attribute("service.name") {
-                        Some(v) => as_string(&Value::from_view(&v)),
+                        Some(v) => as_string(&v),
                         None => "<nil-service-name>".to_owned(),
                     };
                     if !self.services.matches(&service) {
@@ -602,7 +605,7 @@ impl Matcher {
                 if !self.log_bodies.is_empty() {
                     let body = match l.body() {
                         AnyValueView::Str(s) => s.to_owned(),
-                        other => as_string(&Value::from_view(&other)),
+                        other => as_string(&other),
                     };
                     if !self.log_bodies.matches(&body) {
                         return false;
@@ -711,7 +714,7 @@ mod runtime_tests {
     use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
     use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
     use opentelemetry_proto::tonic::common::v1::{
-        AnyValue, InstrumentationScope, KeyValue, any_value,
+        AnyValue, InstrumentationScope, KeyValue, KeyValueList, any_value,
     };
     use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
     use opentelemetry_proto::tonic::metrics::v1 as m;
@@ -1021,6 +1024,53 @@ mod runtime_tests {
         };
         assert_eq!(marked(sev(false)), ["login failed"]);
         assert_eq!(marked(sev(true)), ["login failed", "no severity"]);
+    }
+
+    #[test]
+    fn non_string_bodies_match_as_go_stringifies_them() {
+        // Go: contrib internal/filter/filterlog/filterlog.go, propertiesMatcher.Eval matches
+        // `bodies` against `lr.Body().AsString()` (contrib #22738); AsString is collector
+        // pdata/pcommon/value.go:389-420 (json.Marshal of AsRaw for maps: keys sorted,
+        // HTML-safe escapes; float64AsString for doubles, 424-451).
+        let body = |v: any_value::Value| LogRecord {
+            body: Some(AnyValue { value: Some(v) }),
+            ..Default::default()
+        };
+        let map = any_value::Value::KvlistValue(KeyValueList {
+            values: vec![
+                kv("z", any_value::Value::DoubleValue(1.0)),
+                kv("a", s("<x>")),
+            ],
+        });
+        let req = ExportLogsServiceRequest {
+            resource_logs: vec![ResourceLogs {
+                scope_logs: vec![ScopeLogs {
+                    log_records: vec![
+                        body(map),
+                        body(any_value::Value::DoubleValue(1e21)),
+                        body(any_value::Value::DoubleValue(2.5)),
+                    ],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+        }
+        .encode_to_vec();
+        let cfg = AttributesConfig {
+            actions: mark(),
+            include: props(|m| {
+                m.log_bodies = vec![r#"{"a":"\u003cx\u003e","z":1}"#.into(), "1e+21".into()];
+            }),
+            exclude: None,
+        };
+        let out = run(Signal::Logs, cfg, req);
+        let got = ExportLogsServiceRequest::decode(out.to_bytes()).unwrap();
+        let marked: Vec<bool> = got.resource_logs[0].scope_logs[0]
+            .log_records
+            .iter()
+            .map(|r| r.attributes.iter().any(|a| a.key == "marked"))
+            .collect();
+        assert_eq!(marked, [true, true, false]);
     }
 
     #[test]

@@ -159,6 +159,7 @@ use std::sync::Arc;
 use regex::Regex;
 
 use crate::memory::Budget;
+use crate::otlp::text::as_string;
 use crate::otlp::{
     AnyValueView, ArrayView, AttrRef, Attributes, ItemEdit, ItemView, KeyValueListView,
     KeyValueView, Payload, Value,
@@ -409,7 +410,7 @@ impl Rules {
         }
         match v {
             AttrRef::View(kv) => Cow::Owned(as_string(&kv.value())),
-            AttrRef::Owned(value) => Cow::Owned(owned_as_string(value)),
+            AttrRef::Owned(value) => Cow::Owned(as_string(value)),
         }
     }
 
@@ -655,19 +656,6 @@ impl Rules {
         }
         counts
     }
-}
-
-/// Go's `AsString` of a value.
-fn as_string(v: &AnyValueView<'_>) -> String {
-    crate::otlp::text::as_string(v)
-}
-
-/// Go's `AsString` of a value an earlier edit set (rendered through its encoding, so that
-/// there is one rendering).
-fn owned_as_string(v: &Value) -> String {
-    let mut kv = Vec::new();
-    crate::otlp::wire::put_nested(&mut kv, 2, |o| v.encode(o));
-    as_string(&KeyValueView::new(&kv).value())
 }
 
 /// Go's `Regexp.ReplaceAllStringFunc`: every leftmost-first match replaced, an empty match
