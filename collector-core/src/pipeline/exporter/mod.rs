@@ -221,6 +221,9 @@ impl ExporterRuntime {
                             ))
                         }
                     };
+                    // Released before anyone hears it is settled: a flush that returns
+                    // finds the budget free of it.
+                    drop(q.payload);
                     s.settle(q.done, outcome, items);
                     s.in_flight
                         .fetch_sub(items, std::sync::atomic::Ordering::Relaxed);
