@@ -157,28 +157,46 @@ impl Validate for HealthCheckConfig {
     }
 }
 
-/// RFC 3339 in UTC with all nine fraction digits.
-///
-/// Go's extension marshals a `time.Now()` (contrib
+/// A time as Go's `encoding/json` writes a `time.Time`: RFC 3339 with the fraction's
+/// trailing zeros trimmed, in `zone` (`Z` for a zero offset). Go's extension marshals a
+/// `time.Now()`, which is in the local zone (contrib
 /// extension/healthcheckextension/internal/healthcheck/handler.go, `Set` and
-/// `createRespBody`), which `encoding/json` writes as RFC 3339 too, but with the
-/// fraction's trailing zeros trimmed and in the local zone; this fixed UTC form is what
-/// the extension has always answered.
-fn rfc3339(t: std::time::SystemTime) -> String {
+/// `createRespBody`; Go's src/time/format_rfc3339.go, `appendFormatRFC3339`).
+fn rfc3339(t: std::time::SystemTime, zone: &jiff::tz::TimeZone) -> String {
     // SystemTime reaches beyond jiff's years -9999 to 9999 only on a broken clock; such a
     // time prints as the epoch rather than failing a health probe.
     let ts = jiff::Timestamp::try_from(t).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
-    let dt = jiff::tz::Offset::UTC.to_datetime(ts);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z",
+    let offset = zone.to_offset(ts);
+    let dt = offset.to_datetime(ts);
+    let mut out = format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
         dt.year(),
         dt.month(),
         dt.day(),
         dt.hour(),
         dt.minute(),
         dt.second(),
-        dt.subsec_nanosecond()
-    )
+    );
+    let nanos = dt.subsec_nanosecond();
+    if nanos != 0 {
+        let fraction = format!("{nanos:09}");
+        out.push('.');
+        out.push_str(fraction.trim_end_matches('0'));
+    }
+    let secs = offset.seconds();
+    if secs == 0 {
+        out.push('Z');
+    } else {
+        let sign = if secs < 0 { '-' } else { '+' };
+        let m = secs.unsigned_abs() / 60;
+        out.push_str(&format!("{sign}{:02}:{:02}", m / 60, m % 60));
+    }
+    out
+}
+
+/// [`rfc3339`] in the local zone (`TZ`, else the system's), as Go's `time.Now()`.
+fn rfc3339_local(t: std::time::SystemTime) -> String {
+    rfc3339(t, &jiff::tz::TimeZone::system())
 }
 
 /// What a request path gets from a handler registered at `pattern`.
@@ -259,7 +277,7 @@ fn start(cfg: &HealthCheckConfig, health: Health) -> std::io::Result<ServerHandl
                     Some(b) if !b.unhealthy.is_empty() => b.unhealthy.clone(),
                     _ => serde_json::json!({
                         "status": "Server not available",
-                        "upSince": health.ready_since().map_or_else(|| "0001-01-01T00:00:00Z".to_owned(), rfc3339),
+                        "upSince": health.ready_since().map_or_else(|| "0001-01-01T00:00:00Z".to_owned(), rfc3339_local),
                         "uptime": "",
                         "reason": format!(
                             "component {component} panicked {} times within {}s",
@@ -288,7 +306,7 @@ fn start(cfg: &HealthCheckConfig, health: Health) -> std::io::Result<ServerHandl
                         StatusCode::OK,
                         serde_json::json!({
                             "status": "Server available",
-                            "upSince": rfc3339(since),
+                            "upSince": rfc3339_local(since),
                             "uptime": crate::config::Duration::from(up).to_string(),
                         })
                         .to_string(),
@@ -338,32 +356,48 @@ mod tests {
     }
 
     #[test]
-    fn rfc3339_utc() {
-        let t = std::time::UNIX_EPOCH + std::time::Duration::new(1_764_115_200, 5);
-        assert_eq!(rfc3339(t), "2025-11-26T00:00:00.000000005Z");
-        assert_eq!(
-            rfc3339(std::time::UNIX_EPOCH),
-            "1970-01-01T00:00:00.000000000Z"
-        );
-    }
-
-    #[test]
-    fn rfc3339_leap_day_and_before_1970() {
+    fn rfc3339_as_go_marshals_a_time() {
+        let utc = jiff::tz::TimeZone::UTC;
         let at =
             |secs: u64, nanos: u32| std::time::UNIX_EPOCH + std::time::Duration::new(secs, nanos);
+        // Go: t.MarshalJSON() for these instants, in UTC: trailing zeros trimmed.
         assert_eq!(
-            rfc3339(at(1_709_164_800 + 86_399, 500_000_000)),
-            "2024-02-29T23:59:59.500000000Z"
+            rfc3339(at(1_764_115_200, 5), &utc),
+            "2025-11-26T00:00:00.000000005Z"
         );
-        // A clock before 1970 prints its date, as Go's Time.MarshalJSON (src/time/time.go,
-        // Go standard library) does for any year 0 to 9999; it used to print the epoch.
+        assert_eq!(rfc3339(std::time::UNIX_EPOCH, &utc), "1970-01-01T00:00:00Z");
         assert_eq!(
-            rfc3339(std::time::UNIX_EPOCH - std::time::Duration::new(14_182_940, 0)),
-            "1969-07-20T20:17:40.000000000Z"
+            rfc3339(at(1_709_164_800 + 86_399, 500_000_000), &utc),
+            "2024-02-29T23:59:59.5Z"
+        );
+        // A clock before 1970 prints its date, as Go's Time.MarshalJSON does for any year
+        // 0 to 9999.
+        assert_eq!(
+            rfc3339(
+                std::time::UNIX_EPOCH - std::time::Duration::new(14_182_940, 0),
+                &utc
+            ),
+            "1969-07-20T20:17:40Z"
         );
         assert_eq!(
-            rfc3339(std::time::UNIX_EPOCH - std::time::Duration::from_nanos(1)),
+            rfc3339(
+                std::time::UNIX_EPOCH - std::time::Duration::from_nanos(1),
+                &utc
+            ),
             "1969-12-31T23:59:59.999999999Z"
+        );
+        // In a zone with an offset, the local time and the offset (Go: time.Local).
+        let east = jiff::tz::TimeZone::fixed(jiff::tz::offset(5));
+        assert_eq!(
+            rfc3339(at(1_764_115_200, 120_000_000), &east),
+            "2025-11-26T05:00:00.12+05:00"
+        );
+        let west = jiff::tz::TimeZone::fixed(
+            jiff::tz::Offset::from_seconds(-(3 * 3600 + 30 * 60)).unwrap(),
+        );
+        assert_eq!(
+            rfc3339(at(1_764_115_200, 0), &west),
+            "2025-11-25T20:30:00-03:30"
         );
     }
 }
