@@ -128,13 +128,13 @@ impl OtlpExport {
     ///
     /// When the configuration is invalid.
     pub fn grpc(endpoint: &str, compression: &str) -> Result<Self, Error> {
-        let mut cfg = crate::exporters::otlp::OtlpGrpcExporterConfig {
+        let mut cfg = crate::components::exporters::otlp::OtlpGrpcExporterConfig {
             endpoint: endpoint.to_owned(),
             compression: compression.to_owned(),
             ..Default::default()
         };
         cfg.tls.insecure = true;
-        let e = crate::exporters::otlp::GrpcExporter::new(
+        let e = crate::components::exporters::otlp::GrpcExporter::new(
             "otlp",
             Signal::Traces,
             &cfg,
@@ -151,12 +151,12 @@ impl OtlpExport {
     ///
     /// When the configuration is invalid.
     pub fn http(endpoint: &str, compression: &str) -> Result<Self, Error> {
-        let cfg = crate::exporters::otlphttp::OtlpHttpExporterConfig {
+        let cfg = crate::components::exporters::otlphttp::OtlpHttpExporterConfig {
             endpoint: endpoint.to_owned(),
             compression: compression.to_owned(),
             ..Default::default()
         };
-        let e = crate::exporters::otlphttp::HttpExporter::new(
+        let e = crate::components::exporters::otlphttp::HttpExporter::new(
             "otlphttp",
             Signal::Traces,
             &cfg,

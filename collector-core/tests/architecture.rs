@@ -214,15 +214,46 @@ fn crate_paths(module: &str, text: &str, modules: &BTreeSet<&str>) -> Vec<String
         out.extend(paths.into_iter().map(|p| join(base, &p)));
         rest = &rest[read..];
     }
-    // Modules bound by those imports, used by their last segment.
-    let bound: BTreeMap<String, String> = out
+    // Modules bound by those imports, used by their last segment, and modules this file
+    // declares (`components.rs` declares the kinds: `exporters::otlp::FACTORY`).
+    let mut bound: BTreeMap<String, String> = out
         .iter()
         .filter(|p| modules.contains(p.as_str()) && !p.is_empty())
         .map(|p| (p.rsplit("::").next().unwrap_or(p).to_owned(), p.clone()))
         .collect();
+    for name in prefixed_idents(&text, "mod ") {
+        bound.insert(name.clone(), join(&here, &name));
+    }
     for (name, path) in bound {
         let base: Vec<&str> = path.split("::").collect();
         out.extend(prefixed(&text, &format!("{name}::"), &base));
+    }
+    out.into_iter().map(canonical).collect()
+}
+
+/// The component folders are declared in `components.rs` (`crate::components::exporters`)
+/// and live at `src/exporters/`: one module, named here as its folder is.
+fn canonical(path: String) -> String {
+    match path.strip_prefix("components::") {
+        Some(rest) if KINDS.iter().any(|k| rest.split("::").next() == Some(k)) => rest.to_owned(),
+        _ => path,
+    }
+}
+
+/// The identifiers right after each `word` (`mod ` gives the modules a file declares).
+fn prefixed_idents(text: &str, word: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(word) {
+        let before = rest[..at].chars().next_back();
+        rest = &rest[at + word.len()..];
+        if before.is_some_and(is_ident) {
+            continue;
+        }
+        let name: String = rest.chars().take_while(|c| is_ident(*c)).collect();
+        if !name.is_empty() {
+            out.push(name);
+        }
     }
     out
 }
@@ -452,7 +483,11 @@ fn each_rule_is_enforced() {
         ),
         ("error", ""),
         ("collector", "use crate::components::FACTORIES;"),
-        ("components", "use crate::{exporters, processors};"),
+        (
+            "components",
+            "#[path = \"exporters\"]\npub(crate) mod exporters {\n    pub(crate) mod otlp;\n}\n\
+             static FACTORIES: &[&Factory] = &[&exporters::otlp::FACTORY, &processors::batch::FACTORY];",
+        ),
         ("config", ""),
         ("config::component", "use crate::Error;"),
         ("pipeline", ""),
@@ -469,12 +504,21 @@ fn each_rule_is_enforced() {
         ),
     ];
     assert_eq!(problems(&tree(&base)), Vec::<String>::new());
+    let g = graph(&tree(&base));
+    assert!(g["components"].contains("exporters/otlp"), "{g:?}");
     let with = |extra: (&'static str, &'static str)| {
         let mut files: Vec<(&str, &str)> = base.to_vec();
         files.retain(|(m, _)| *m != extra.0);
         files.push(extra);
         problems(&tree(&files))
     };
+    // Through the declaring module's path.
+    let p = with(("pipeline", "use crate::components::exporters::otlp::grpc;"));
+    assert!(
+        p.iter()
+            .any(|p| p.contains("pipeline imports the component exporters/otlp")),
+        "{p:?}"
+    );
     // config names a component (in a grouped use, and in a comment, which does not count).
     let p = with((
         "config::component",
@@ -496,8 +540,10 @@ fn each_rule_is_enforced() {
         "{p:?}"
     );
     // A shared layer into a component, through lib.rs's re-export.
-    let p = with(("pipeline", "fn f() -> crate::Collector { todo() }"));
-    assert!(p.is_empty(), "collector is not a component: {p:?}");
+    let mut files = base.to_vec();
+    files.push(("config::load", "fn f() -> crate::Collector { todo() }"));
+    let g = graph(&tree(&files));
+    assert!(g["config::load"].contains("collector"), "{g:?}");
     let p = with(("pipeline", "use crate::exporters::otlp;"));
     assert!(
         p.iter()

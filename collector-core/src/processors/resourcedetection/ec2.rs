@@ -234,7 +234,7 @@ impl Imds<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::processors::resourcedetection::AttributeToggle;
+    use crate::components::processors::resourcedetection::AttributeToggle;
     use std::sync::Arc;
 
     fn env(vars: Vec<(&'static str, &'static str)>) -> EnvLookup {

@@ -247,7 +247,7 @@ pub(crate) fn resource(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::processors::resourcedetection::AttributeToggle;
+    use crate::components::processors::resourcedetection::AttributeToggle;
     use std::sync::Arc;
 
     const TASK: &str = r#"{

@@ -591,7 +591,7 @@ fn uname() -> Option<Uname> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::processors::resourcedetection::AttributeToggle;
+    use crate::components::processors::resourcedetection::AttributeToggle;
 
     #[test]
     fn os_and_arch_names_as_go() {
