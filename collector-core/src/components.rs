@@ -17,6 +17,7 @@ use crate::pipeline::build::Factory;
 #[path = "receivers"]
 pub(crate) mod receivers {
     pub(crate) mod embedded;
+    pub(crate) mod nop;
     pub(crate) mod otlp;
 }
 
@@ -40,6 +41,7 @@ pub(crate) mod exporters {
     pub(crate) mod awss3;
     pub(crate) mod debug;
     pub(crate) mod file;
+    pub(crate) mod nop;
     pub(crate) mod otlp;
     pub(crate) mod otlphttp;
 }
@@ -54,6 +56,7 @@ pub(crate) mod extensions {
 pub(crate) static FACTORIES: &[&Factory] = &[
     &receivers::otlp::FACTORY,
     &receivers::embedded::FACTORY,
+    &receivers::nop::FACTORY,
     &processors::memory_limiter::FACTORY,
     &processors::batch::FACTORY,
     &processors::resource::FACTORY,
@@ -65,6 +68,7 @@ pub(crate) static FACTORIES: &[&Factory] = &[
     &exporters::debug::FACTORY,
     &exporters::awss3::FACTORY,
     &exporters::file::FACTORY,
+    &exporters::nop::FACTORY,
     &extensions::health_check::FACTORY,
     #[cfg(test)]
     &processors::test_panic::FACTORY,
