@@ -1,4 +1,4 @@
-//! Fork safety (DESIGN §7). A forked child has one thread; every lock a parent's thread
+//! Fork safety (`docs/architecture.md`, "Embedding"). A forked child has one thread; every lock a parent's thread
 //! held at that instant stays locked, and the parent's runtime threads do not exist. So a
 //! handle remembers which process its collector belongs to; the first call in a new
 //! process abandons the parent's collector (never dropping it: that would join threads

@@ -537,7 +537,7 @@ pub(crate) trait ExporterQueue: Send + Sync {
 
 /// The end of a pipeline: hands the payload to each exporter's queue.
 ///
-/// Independence rule (DESIGN §3): when one exporter's queue is full and another exporter of
+/// Independence rule (`docs/architecture.md`, "Exporters"): when one exporter's queue is full and another exporter of
 /// the pipeline took the payload, the full one drops it and counts it; only when no exporter
 /// could take it is the payload refused (retryable), so nothing is lost silently and one
 /// slow backend never blocks another.

@@ -6,7 +6,7 @@
 //! panic is logged at error level with the component id, counted in
 //! `otelcol_component_panics_total{component}` (ours), and the payload the component held is
 //! dropped (counted by the caller, which knows it). The task then goes on with the next
-//! payload. Unwinding is the release profile's setting (`panic = "unwind"`, DESIGN §10).
+//! payload. Unwinding is the release profile's setting (`panic = "unwind"` in the workspace `Cargo.toml`).
 //!
 //! The health check reads [`Panics::failing`]: a component that panicked
 //! [`FAILING_PANICS`] times within [`FAILING_WINDOW`] makes it answer 503 until a whole
