@@ -12,23 +12,17 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use collector_core::{Collector, CollectorHandle, Config};
-use http::{Request, Response};
-use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use http::Request;
+use http_body_util::Full;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value;
-use parking_lot::Mutex;
 use prost::Message;
-use tokio::net::TcpListener;
 
 /// Fixed loopback ports inside the namespace (each child has a namespace of its own).
 const ECS_PORT: u16 = 18_001;
@@ -176,66 +170,41 @@ fn imds_v2(s: &Seen) -> (u16, String) {
 // A backend recording what the collector exports, and the collector itself.
 
 /// An OTLP/HTTP backend on 127.0.0.1 keeping every traces request, decoded with prost.
-/// While its gate is closed it holds its answers (and keeps nothing).
+/// While its gate is closed it holds its answers (what it received is kept).
 struct Backend {
     addr: SocketAddr,
-    got: Arc<Mutex<Vec<ExportTraceServiceRequest>>>,
-    gate: tokio::sync::watch::Sender<bool>,
+    server: MetadataServer,
 }
 
 impl Backend {
     async fn start() -> Backend {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let got = Arc::new(Mutex::new(Vec::new()));
-        let keep = got.clone();
-        let gate = tokio::sync::watch::channel(true).0;
-        let gate_rx = gate.clone();
-        tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    continue;
-                };
-                let keep = keep.clone();
-                let gate_rx = gate_rx.clone();
-                tokio::spawn(async move {
-                    let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
-                        let keep = keep.clone();
-                        let mut gate = gate_rx.subscribe();
-                        async move {
-                            let _ = gate.wait_for(|open| *open).await;
-                            let body = req.into_body().collect().await.unwrap().to_bytes();
-                            keep.lock()
-                                .push(ExportTraceServiceRequest::decode(body).unwrap());
-                            Ok::<_, Infallible>(
-                                Response::builder()
-                                    .header("content-type", "application/x-protobuf")
-                                    .body(Full::new(Bytes::new()))
-                                    .unwrap(),
-                            )
-                        }
-                    });
-                    let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                        .serve_connection(TokioIo::new(stream), svc)
-                        .await;
-                });
-            }
-        });
-        Backend { addr, got, gate }
+        let server = MetadataServer::start(0, |_| (200, String::new())).await;
+        Backend {
+            addr: server.addr,
+            server,
+        }
     }
 
     fn close(&self) {
-        self.gate.send_replace(false);
+        self.server.close();
     }
 
     fn open(&self) {
-        self.gate.send_replace(true);
+        self.server.open();
+    }
+
+    /// Every request received, decoded.
+    fn got(&self) -> Vec<ExportTraceServiceRequest> {
+        self.server
+            .seen()
+            .iter()
+            .map(|s| ExportTraceServiceRequest::decode(s.body.clone()).unwrap())
+            .collect()
     }
 
     /// Spans of every request kept, by the value of their `user.email` attribute.
     fn emails(&self) -> Vec<String> {
-        self.got
-            .lock()
+        self.got()
             .iter()
             .flat_map(|r| r.resource_spans.iter())
             .flat_map(|rs| rs.scope_spans.iter())
@@ -258,11 +227,10 @@ impl Backend {
     /// `|`), waiting up to 5 s for the first export.
     async fn resources(&self) -> Vec<BTreeMap<String, String>> {
         assert!(
-            support::eventually(|| !self.got.lock().is_empty()).await,
+            support::eventually(|| !self.got().is_empty()).await,
             "nothing exported"
         );
-        self.got
-            .lock()
+        self.got()
             .iter()
             .flat_map(|r| r.resource_spans.iter())
             .map(|rs| {
@@ -279,8 +247,7 @@ impl Backend {
     }
 
     fn schema_urls(&self) -> Vec<String> {
-        self.got
-            .lock()
+        self.got()
             .iter()
             .flat_map(|r| r.resource_spans.iter())
             .map(|rs| rs.schema_url.clone())
@@ -640,7 +607,7 @@ fn request_during_detection_is_held_then_delivered() {
             // Held: not answered, not exported, still accounted (detection cannot have
             // ended: the server answers nothing while its gate is closed).
             assert!(!sender.is_finished());
-            assert!(backend.got.lock().is_empty());
+            assert!(backend.got().is_empty());
             assert!(h.memory_in_use() > 0);
             assert!(!h.is_ready());
             let opened = Instant::now();
@@ -669,7 +636,7 @@ fn request_during_detection_is_held_then_delivered() {
             );
             // A request after detection goes straight through.
             assert_eq!(send(&h).await, 200);
-            assert!(support::eventually(|| backend.got.lock().len() == 2).await);
+            assert!(support::eventually(|| backend.got().len() == 2).await);
             h.shutdown(Duration::from_secs(2)).await;
         },
     );
@@ -696,7 +663,7 @@ fn fail_on_missing_metadata_never_turns_ready() {
             assert_eq!(health(&h).await, 503);
             // Data is refused (retryable), not sent without its resource.
             assert_eq!(send(&h).await, 503);
-            assert!(backend.got.lock().is_empty());
+            assert!(backend.got().is_empty());
             h.shutdown(Duration::from_secs(2)).await;
         },
     );
@@ -864,7 +831,7 @@ service:
             ecs.open();
             h.ready().await;
             tokio::time::sleep(Duration::from_millis(300)).await;
-            assert_eq!(backend.spans(), 0);
+            assert_eq!(backend.spans(), 2, "one request in flight, unanswered");
             backend.open();
             tokio::time::timeout(Duration::from_secs(20), h.flush(Duration::from_secs(20)))
                 .await

@@ -11,3 +11,14 @@ pub(crate) type EnvLookup = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
 pub(crate) fn process_env() -> EnvLookup {
     Arc::new(|k: &str| std::env::var(k).ok())
 }
+
+/// An environment of exactly `vars`, for tests.
+#[cfg(test)]
+pub(crate) fn fixed<'a>(vars: impl AsRef<[(&'a str, &'a str)]>) -> EnvLookup {
+    let vars: Vec<(String, String)> = vars
+        .as_ref()
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    Arc::new(move |k: &str| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()))
+}

@@ -31,15 +31,8 @@ pub(crate) fn disabled(env: &EnvLookup) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
+    use crate::aws::env::fixed as env;
 
-    fn env(vars: Vec<(&'static str, &'static str)>) -> EnvLookup {
-        Arc::new(move |k: &str| {
-            vars.iter()
-                .find(|(n, _)| *n == k)
-                .map(|(_, v)| (*v).to_owned())
-        })
-    }
 
     #[test]
     fn endpoint_and_disabled_from_the_environment() {

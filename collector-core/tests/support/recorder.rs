@@ -21,6 +21,7 @@ pub struct Seen {
     pub method: String,
     pub path: String,
     pub headers: HeaderMap,
+    pub body: Bytes,
 }
 
 impl Seen {
@@ -35,12 +36,14 @@ pub type Route = fn(&Seen) -> (u16, String);
 
 /// A running endpoint.
 pub struct Recorder {
+    /// Where it listens.
+    pub addr: std::net::SocketAddr,
     seen: Arc<Mutex<Vec<Seen>>>,
     gate: tokio::sync::watch::Sender<bool>,
 }
 
 impl Recorder {
-    /// Listens on 127.0.0.1:`port`, answering by `route` at once.
+    /// Listens on 127.0.0.1:`port` (0: any free port), answering by `route` at once.
     pub async fn start(port: u16, route: Route) -> Recorder {
         Recorder::start_with_delay(port, Duration::ZERO, route).await
     }
@@ -48,6 +51,7 @@ impl Recorder {
     /// Listens on 127.0.0.1:`port`, answering by `route` after `delay`.
     pub async fn start_with_delay(port: u16, delay: Duration, route: Route) -> Recorder {
         let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+        let addr = listener.local_addr().unwrap();
         let seen = Arc::new(Mutex::new(Vec::new()));
         let log = seen.clone();
         let gate = tokio::sync::watch::channel(true).0;
@@ -64,13 +68,15 @@ impl Recorder {
                         let log = log.clone();
                         let mut gate = gate_rx.subscribe();
                         async move {
-                            let s = Seen {
-                                method: req.method().to_string(),
-                                path: req.uri().path().to_owned(),
-                                headers: req.headers().clone(),
-                            };
+                            let (parts, body) = req.into_parts();
                             // Read the body so that a client sees its upload finish.
-                            let _ = req.into_body().collect().await;
+                            let body = body.collect().await.map(|c| c.to_bytes());
+                            let s = Seen {
+                                method: parts.method.to_string(),
+                                path: parts.uri.path().to_owned(),
+                                headers: parts.headers,
+                                body: body.unwrap_or_default(),
+                            };
                             log.lock().push(s.clone());
                             let _ = gate.wait_for(|open| *open).await;
                             tokio::time::sleep(delay).await;
@@ -90,7 +96,7 @@ impl Recorder {
                 });
             }
         });
-        Recorder { seen, gate }
+        Recorder { addr, seen, gate }
     }
 
     /// Every request seen so far, in order.

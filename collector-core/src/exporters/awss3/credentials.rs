@@ -316,15 +316,8 @@ impl CredentialProvider for ContainerCredentials {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::aws::env::fixed as env;
 
-    /// An environment of exactly `vars`.
-    fn env(vars: &[(&str, &str)]) -> EnvLookup {
-        let vars: Vec<(String, String)> = vars
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        Arc::new(move |k: &str| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()))
-    }
 
     /// The source the chain picks in `vars`.
     fn source(vars: &[(&str, &str)]) -> Result<Source, String> {

@@ -114,19 +114,8 @@ impl GrpcExporter {
             uri,
             headers,
             compression,
-            timeout: if cfg.timeout.as_nanos() > 0 {
-                cfg.timeout.to_std()
-            } else {
-                Duration::from_secs(3600)
-            },
-            rejected: registry.counter(
-                &format!(
-                    "otelcol_exporter_partial_success_rejected_{}",
-                    signal.item_name()
-                ),
-                "Items a backend rejected in a partial success answer (not retried).",
-                &[("exporter", id), ("data_type", signal.as_str())],
-            ),
+            timeout: client::attempt_timeout(cfg.timeout),
+            rejected: client::rejected_counter(registry, id, signal),
         })
     }
 

@@ -2,7 +2,31 @@
 //! cleartext, a request body made of a payload's chunks as they are, and the reading of a
 //! `partial_success` answer.
 
+use crate::Signal;
+use crate::config::Duration;
 use crate::config::net::{KeepaliveClientConfig, TlsClientConfig};
+use crate::telemetry::{Counter, Registry};
+
+/// The per-attempt timeout of a `timeout` setting: 0 means none (an hour stands for it).
+pub(crate) fn attempt_timeout(timeout: Duration) -> std::time::Duration {
+    if timeout.as_nanos() > 0 {
+        timeout.to_std()
+    } else {
+        std::time::Duration::from_secs(3600)
+    }
+}
+
+/// The counter of items a backend rejected in a `partial_success` answer (ours).
+pub(crate) fn rejected_counter(registry: &Registry, id: &str, signal: Signal) -> Counter {
+    registry.counter(
+        &format!(
+            "otelcol_exporter_partial_success_rejected_{}",
+            signal.item_name()
+        ),
+        "Items a backend rejected in a partial success answer (not retried).",
+        &[("exporter", id), ("data_type", signal.as_str())],
+    )
+}
 
 /// A request body made of the payload's chunks, sent as they are.
 pub(crate) struct ChunksBody {

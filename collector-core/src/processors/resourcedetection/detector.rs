@@ -115,14 +115,15 @@ where
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn s(v: &str) -> Value {
+    pub(crate) fn s(v: &str) -> Value {
         Value::Str(v.to_owned())
     }
 
-    fn det(attrs: &[(&str, &str)], schema: &str) -> Detected {
+    /// A detection result of string attributes.
+    pub(crate) fn det(attrs: &[(&str, &str)], schema: &str) -> Detected {
         Detected {
             attrs: attrs.iter().map(|(k, v)| ((*k).to_owned(), s(v))).collect(),
             schema_url: schema.to_owned(),

@@ -234,16 +234,10 @@ impl Imds<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::aws::env::fixed as env;
     use crate::components::processors::resourcedetection::AttributeToggle;
     use std::sync::Arc;
 
-    fn env(vars: Vec<(&'static str, &'static str)>) -> EnvLookup {
-        Arc::new(move |k: &str| {
-            vars.iter()
-                .find(|(n, _)| *n == k)
-                .map(|(_, v)| (*v).to_owned())
-        })
-    }
 
     #[test]
     fn identity_document_to_attributes() {

@@ -434,7 +434,9 @@ fn render_value(s: &mut String, v: &Value) {
 #[cfg(test)]
 mod tests {
     use super::super::detector::SCHEMA_1_6_1;
+    use super::super::detector::tests::{det, s};
     use super::*;
+    use crate::aws::env::fixed as env;
     use crate::Signal;
     use crate::config::Duration as CfgDuration;
     use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
@@ -443,24 +445,6 @@ mod tests {
     use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
     use prost::Message;
 
-    fn s(v: &str) -> Value {
-        Value::Str(v.to_owned())
-    }
-
-    fn det(attrs: &[(&str, &str)], schema: &str) -> Detected {
-        Detected {
-            attrs: attrs.iter().map(|(k, v)| ((*k).to_owned(), s(v))).collect(),
-            schema_url: schema.to_owned(),
-        }
-    }
-
-    fn env(vars: &[(&str, &str)]) -> EnvLookup {
-        let vars: Vec<(String, String)> = vars
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        Arc::new(move |k: &str| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()))
-    }
 
     fn kv(k: &str, v: &str) -> KeyValue {
         KeyValue {
