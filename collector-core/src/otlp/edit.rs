@@ -1,6 +1,7 @@
-//! Edits that never re-encode items: resource attribute changes (only the `Resource` is
-//! re-encoded and spliced in front of the untouched rest) and splits at item boundaries
-//! (resource, scope and metric headers re-framed around the chosen items).
+//! Resource attribute edits that never re-encode items: only the `Resource` is re-encoded
+//! and spliced in front of the untouched rest. Also the owned attribute [`Value`] and the
+//! editable [`Attributes`] list that item edits (`items.rs`) share. Splits at item
+//! boundaries are in `split.rs`.
 
 use std::borrow::Cow;
 
@@ -8,9 +9,8 @@ use bytes::Bytes;
 use smallvec::SmallVec;
 
 use super::payload::Entry;
-use super::view::{self, AnyValueView, KeyValueView, Parts};
-use super::wire::{self, RawFields, Value as W, WireType};
-use crate::Signal;
+use super::view::{AnyValueView, KeyValueView, Parts};
+use super::wire::{self, RawFields, WireType};
 
 /// An owned attribute value, for edits.
 #[derive(Clone, Debug, PartialEq)]
@@ -359,143 +359,4 @@ impl Entry {
         }
         self.replace_pieces(pieces);
     }
-}
-
-/// Items in one scope entry body.
-fn scope_items(signal: Signal, scope: &[u8]) -> u64 {
-    let items = Parts::one(scope).repeated(2);
-    match signal {
-        Signal::Traces | Signal::Logs => items.count() as u64,
-        Signal::Metrics => items.map(metric_points).sum(),
-    }
-}
-
-/// Data points of one metric, as [`super::validate`] counts them.
-fn metric_points(metric: &[u8]) -> u64 {
-    view::metric_data(&Parts::one(metric)).1.repeated(1).count() as u64
-}
-
-/// Splits an entry into one holding its first `n` items and one holding the rest
-/// (`0 < n < entry.items()`). Both are new buffers, accounted on `budget` when given;
-/// headers are copied to both sides.
-pub(crate) fn split_entry(
-    signal: Signal,
-    entry: &Entry,
-    n: u64,
-    budget: Option<&crate::memory::Budget>,
-) -> (Entry, Entry) {
-    let mut header = Vec::new();
-    let mut scopes = Vec::new();
-    for piece in entry.pieces() {
-        for (f, v, range) in RawFields::new(piece) {
-            match (f, v) {
-                (2, W::Len(b)) => scopes.push(b),
-                _ => header.extend_from_slice(&piece[range]),
-            }
-        }
-    }
-    let mut front = header.clone();
-    let mut back = header;
-    let mut taken = 0u64;
-    for scope in scopes {
-        if taken >= n {
-            wire::put_len_field(&mut back, 2, scope);
-            continue;
-        }
-        let k = scope_items(signal, scope);
-        if taken + k <= n {
-            wire::put_len_field(&mut front, 2, scope);
-            taken += k;
-        } else {
-            let (a, b) = split_scope(signal, scope, n - taken);
-            wire::put_len_field(&mut front, 2, &a);
-            wire::put_len_field(&mut back, 2, &b);
-            taken = n;
-        }
-    }
-    let total = entry.items();
-    let buf = |v: Vec<u8>| crate::memory::maybe_accounted(v, budget);
-    (
-        Entry::from_pieces(SmallVec::from_iter([buf(front)]), n),
-        Entry::from_pieces(SmallVec::from_iter([buf(back)]), total - n),
-    )
-}
-
-/// Splits a scope entry body after `n` items (`0 < n < items`).
-fn split_scope(signal: Signal, scope: &[u8], n: u64) -> (Vec<u8>, Vec<u8>) {
-    let mut header = Vec::new();
-    let mut items = Vec::new();
-    for (f, v, range) in RawFields::new(scope) {
-        match (f, v) {
-            (2, W::Len(b)) => items.push(b),
-            _ => header.extend_from_slice(&scope[range]),
-        }
-    }
-    let mut front = header.clone();
-    let mut back = header;
-    match signal {
-        Signal::Traces | Signal::Logs => {
-            for (i, item) in items.iter().enumerate() {
-                let out = if (i as u64) < n {
-                    &mut front
-                } else {
-                    &mut back
-                };
-                wire::put_len_field(out, 2, item);
-            }
-        }
-        Signal::Metrics => {
-            let mut taken = 0u64;
-            for metric in items {
-                if taken >= n {
-                    wire::put_len_field(&mut back, 2, metric);
-                    continue;
-                }
-                let k = metric_points(metric);
-                if taken + k <= n {
-                    wire::put_len_field(&mut front, 2, metric);
-                    taken += k;
-                } else {
-                    let (a, b) = split_metric(metric, (n - taken) as usize);
-                    wire::put_len_field(&mut front, 2, &a);
-                    wire::put_len_field(&mut back, 2, &b);
-                    taken = n;
-                }
-            }
-        }
-    }
-    (front, back)
-}
-
-/// Splits a metric after `n` data points: the metric's own fields and the data wrapper's
-/// fields (temporality, monotonicity) are copied to both halves.
-fn split_metric(metric: &[u8], n: usize) -> (Vec<u8>, Vec<u8>) {
-    let mut header = Vec::new();
-    for (f, _, range) in RawFields::new(metric) {
-        if !view::is_metric_data(f) {
-            header.extend_from_slice(&metric[range]);
-        }
-    }
-    let (variant, data) = view::metric_data(&Parts::one(metric));
-    let mut wrapper_header = Vec::new();
-    let mut points = Vec::new();
-    for part in data.slices() {
-        for (f, v, range) in RawFields::new(part) {
-            match (f, v) {
-                (1, W::Len(b)) => points.push(b),
-                _ => wrapper_header.extend_from_slice(&part[range]),
-            }
-        }
-    }
-    let half = |pts: &[&[u8]]| {
-        let mut out = header.clone();
-        wire::put_nested(&mut out, variant, |o| {
-            o.extend_from_slice(&wrapper_header);
-            for p in pts {
-                wire::put_len_field(o, 1, p);
-            }
-        });
-        out
-    };
-    (half(&points[..n]), half(&points[n..]))
 }

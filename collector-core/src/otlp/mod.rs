@@ -30,6 +30,7 @@ mod json;
 mod json_in;
 pub(crate) mod payload;
 mod schema;
+mod split;
 pub(crate) mod text;
 mod validate;
 mod view;
