@@ -25,6 +25,7 @@
 
 pub(crate) mod actions;
 mod edit;
+mod fields;
 mod items;
 mod json;
 mod json_in;
