@@ -8,6 +8,7 @@ use std::borrow::Cow;
 use bytes::Bytes;
 use smallvec::SmallVec;
 
+use super::fields::{any_value, array_value, key_value, key_value_list, resource, resource_x};
 use super::payload::Entry;
 use super::view::{AnyValueView, KeyValueView, Parts};
 use super::wire::{self, RawFields, WireType};
@@ -58,38 +59,38 @@ impl Value {
     pub(crate) fn encode(&self, out: &mut Vec<u8>) {
         match self {
             Value::Empty => {}
-            Value::Str(s) => wire::put_len_field(out, 1, s.as_bytes()),
+            Value::Str(s) => wire::put_len_field(out, any_value::STRING_VALUE, s.as_bytes()),
             Value::Bool(b) => {
-                wire::put_key(out, 2, WireType::Varint);
+                wire::put_key(out, any_value::BOOL_VALUE, WireType::Varint);
                 wire::put_varint(out, u64::from(*b));
             }
             Value::Int(i) => {
-                wire::put_key(out, 3, WireType::Varint);
+                wire::put_key(out, any_value::INT_VALUE, WireType::Varint);
                 wire::put_varint(out, *i as u64);
             }
             Value::Double(d) => {
-                wire::put_key(out, 4, WireType::I64);
+                wire::put_key(out, any_value::DOUBLE_VALUE, WireType::I64);
                 out.extend_from_slice(&d.to_bits().to_le_bytes());
             }
-            Value::Array(vs) => wire::put_nested(out, 5, |o| {
+            Value::Array(vs) => wire::put_nested(out, any_value::ARRAY_VALUE, |o| {
                 for v in vs {
-                    wire::put_nested(o, 1, |o| v.encode(o));
+                    wire::put_nested(o, array_value::VALUES, |o| v.encode(o));
                 }
             }),
-            Value::KvList(kvs) => wire::put_nested(out, 6, |o| {
+            Value::KvList(kvs) => wire::put_nested(out, any_value::KVLIST_VALUE, |o| {
                 for (k, v) in kvs {
-                    wire::put_nested(o, 1, |o| encode_key_value(o, k, v));
+                    wire::put_nested(o, key_value_list::VALUES, |o| encode_key_value(o, k, v));
                 }
             }),
-            Value::Bytes(b) => wire::put_len_field(out, 7, b),
+            Value::Bytes(b) => wire::put_len_field(out, any_value::BYTES_VALUE, b),
         }
     }
 }
 
 /// Appends an encoded `KeyValue` body.
 pub(crate) fn encode_key_value(out: &mut Vec<u8>, key: &str, value: &Value) {
-    wire::put_len_field(out, 1, key.as_bytes());
-    wire::put_nested(out, 2, |o| value.encode(o));
+    wire::put_len_field(out, key_value::KEY, key.as_bytes());
+    wire::put_nested(out, key_value::VALUE, |o| value.encode(o));
 }
 
 #[derive(Clone, Debug)]
@@ -292,9 +293,9 @@ impl Entry {
     ) -> (R, Option<Bytes>) {
         let (result, field) = {
             let parts = Parts::from_pieces(self.pieces());
-            let resource = parts.message(1);
+            let resource = parts.message(resource_x::RESOURCE);
             let list = resource
-                .repeated(1)
+                .repeated(resource::ATTRIBUTES)
                 .map(|raw| {
                     let kv = KeyValueView::new(raw);
                     (Cow::Borrowed(kv.key()), AttrValue::Raw(kv))
@@ -306,16 +307,16 @@ impl Entry {
                 return (result, None);
             }
             let mut body = Vec::new();
-            attrs.encode(&mut body, 1);
+            attrs.encode(&mut body, resource::ATTRIBUTES);
             for part in resource.slices() {
                 for (f, _, range) in RawFields::new(part) {
-                    if f != 1 {
+                    if f != resource::ATTRIBUTES {
                         body.extend_from_slice(&part[range]);
                     }
                 }
             }
             let mut res = Vec::with_capacity(body.len() + 6);
-            wire::put_len_field(&mut res, 1, &body);
+            wire::put_len_field(&mut res, resource_x::RESOURCE, &body);
             (result, Bytes::from(res))
         };
         self.set_resource_field(field.clone());
@@ -327,7 +328,7 @@ impl Entry {
     pub(crate) fn resource_key(&self, out: &mut Vec<u8>) {
         for piece in self.pieces() {
             for (f, _, range) in RawFields::new(piece) {
-                if f == 1 {
+                if f == resource_x::RESOURCE {
                     out.extend_from_slice(&piece[range]);
                 }
             }
@@ -342,7 +343,7 @@ impl Entry {
         for piece in self.pieces() {
             let mut run: Option<std::ops::Range<usize>> = None;
             for (f, _, range) in RawFields::new(piece) {
-                if f == 1 {
+                if f == resource_x::RESOURCE {
                     if let Some(r) = run.take() {
                         pieces.push(piece.slice(r));
                     }

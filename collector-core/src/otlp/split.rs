@@ -8,6 +8,7 @@
 
 use smallvec::SmallVec;
 
+use super::fields::{points_wrapper, resource_x, scope_x};
 use super::payload::{Entry, Payload};
 use super::view::{self, Parts};
 use super::wire::{self, RawFields, Value as W};
@@ -77,7 +78,7 @@ impl Payload {
 
 /// Items in one scope entry body.
 fn scope_items(signal: Signal, scope: &[u8]) -> u64 {
-    let items = Parts::one(scope).repeated(2);
+    let items = Parts::one(scope).repeated(scope_x::ITEMS);
     match signal {
         Signal::Traces | Signal::Logs => items.count() as u64,
         Signal::Metrics => items.map(metric_points).sum(),
@@ -86,7 +87,10 @@ fn scope_items(signal: Signal, scope: &[u8]) -> u64 {
 
 /// Data points of one metric, as [`super::validate`] counts them.
 fn metric_points(metric: &[u8]) -> u64 {
-    view::metric_data(&Parts::one(metric)).1.repeated(1).count() as u64
+    view::metric_data(&Parts::one(metric))
+        .1
+        .repeated(points_wrapper::DATA_POINTS)
+        .count() as u64
 }
 
 /// Splits an entry into one holding its first `n` items and one holding the rest
@@ -103,7 +107,7 @@ fn split_entry(
     for piece in entry.pieces() {
         for (f, v, range) in RawFields::new(piece) {
             match (f, v) {
-                (2, W::Len(b)) => scopes.push(b),
+                (resource_x::SCOPE_X, W::Len(b)) => scopes.push(b),
                 _ => header.extend_from_slice(&piece[range]),
             }
         }
@@ -113,17 +117,17 @@ fn split_entry(
     let mut taken = 0u64;
     for scope in scopes {
         if taken >= n {
-            wire::put_len_field(&mut back, 2, scope);
+            wire::put_len_field(&mut back, resource_x::SCOPE_X, scope);
             continue;
         }
         let k = scope_items(signal, scope);
         if taken + k <= n {
-            wire::put_len_field(&mut front, 2, scope);
+            wire::put_len_field(&mut front, resource_x::SCOPE_X, scope);
             taken += k;
         } else {
             let (a, b) = split_scope(signal, scope, n - taken);
-            wire::put_len_field(&mut front, 2, &a);
-            wire::put_len_field(&mut back, 2, &b);
+            wire::put_len_field(&mut front, resource_x::SCOPE_X, &a);
+            wire::put_len_field(&mut back, resource_x::SCOPE_X, &b);
             taken = n;
         }
     }
@@ -141,7 +145,7 @@ fn split_scope(signal: Signal, scope: &[u8], n: u64) -> (Vec<u8>, Vec<u8>) {
     let mut items = Vec::new();
     for (f, v, range) in RawFields::new(scope) {
         match (f, v) {
-            (2, W::Len(b)) => items.push(b),
+            (scope_x::ITEMS, W::Len(b)) => items.push(b),
             _ => header.extend_from_slice(&scope[range]),
         }
     }
@@ -155,24 +159,24 @@ fn split_scope(signal: Signal, scope: &[u8], n: u64) -> (Vec<u8>, Vec<u8>) {
                 } else {
                     &mut back
                 };
-                wire::put_len_field(out, 2, item);
+                wire::put_len_field(out, scope_x::ITEMS, item);
             }
         }
         Signal::Metrics => {
             let mut taken = 0u64;
             for metric in items {
                 if taken >= n {
-                    wire::put_len_field(&mut back, 2, metric);
+                    wire::put_len_field(&mut back, scope_x::ITEMS, metric);
                     continue;
                 }
                 let k = metric_points(metric);
                 if taken + k <= n {
-                    wire::put_len_field(&mut front, 2, metric);
+                    wire::put_len_field(&mut front, scope_x::ITEMS, metric);
                     taken += k;
                 } else {
                     let (a, b) = split_metric(metric, (n - taken) as usize);
-                    wire::put_len_field(&mut front, 2, &a);
-                    wire::put_len_field(&mut back, 2, &b);
+                    wire::put_len_field(&mut front, scope_x::ITEMS, &a);
+                    wire::put_len_field(&mut back, scope_x::ITEMS, &b);
                     taken = n;
                 }
             }
@@ -196,7 +200,7 @@ fn split_metric(metric: &[u8], n: usize) -> (Vec<u8>, Vec<u8>) {
     for part in data.slices() {
         for (f, v, range) in RawFields::new(part) {
             match (f, v) {
-                (1, W::Len(b)) => points.push(b),
+                (points_wrapper::DATA_POINTS, W::Len(b)) => points.push(b),
                 _ => wrapper_header.extend_from_slice(&part[range]),
             }
         }
@@ -206,7 +210,7 @@ fn split_metric(metric: &[u8], n: usize) -> (Vec<u8>, Vec<u8>) {
         wire::put_nested(&mut out, variant, |o| {
             o.extend_from_slice(&wrapper_header);
             for p in pts {
-                wire::put_len_field(o, 1, p);
+                wire::put_len_field(o, points_wrapper::DATA_POINTS, p);
             }
         });
         out
