@@ -92,9 +92,8 @@ impl Payload {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::InvalidData`](crate::ErrorKind::InvalidData) naming the JSON path, also
-    /// when the protobuf form would be larger than four times the JSON plus 64 KiB (valid
-    /// OTLP/JSON never is).
+    /// [`ErrorKind::InvalidData`] naming the JSON path, also when the protobuf form would be
+    /// larger than four times the JSON plus 64 KiB (valid OTLP/JSON never is).
     pub fn from_json(signal: Signal, json: &[u8]) -> Result<Payload, Error> {
         let t = json_to_proto(signal, json, None)?;
         Payload::decode(signal, Bytes::from(t.buf))
@@ -105,9 +104,8 @@ impl Payload {
     ///
     /// # Errors
     ///
-    /// As [`from_json`](Self::from_json), and
-    /// [`ErrorKind::Retryable`](crate::ErrorKind::Retryable) when the budget refuses the
-    /// output.
+    /// As [`from_json`](Self::from_json), and [`ErrorKind::Retryable`] when the budget
+    /// refuses the output.
     pub(crate) fn from_json_accounted(
         signal: Signal,
         json: &[u8],

@@ -729,7 +729,7 @@ fn points_wrapper(
     Ok(n)
 }
 
-/// Varint fields of each data wrapper, as bits for [`points_wrapper`].
+/// Varint fields of each data wrapper, as bits for [`points_wrapper()`].
 const GAUGE: u32 = 0;
 const SUM: u32 = (1 << points_wrapper::AGGREGATION_TEMPORALITY) | (1 << sum::IS_MONOTONIC);
 const HISTOGRAM: u32 = 1 << points_wrapper::AGGREGATION_TEMPORALITY;
