@@ -33,7 +33,6 @@ mod tests {
     use super::*;
     use crate::aws::env::fixed as env;
 
-
     #[test]
     fn endpoint_and_disabled_from_the_environment() {
         assert_eq!(endpoint(&env(vec![])), DEFAULT_ENDPOINT);

@@ -1,16 +1,17 @@
-//! Edits that never re-encode items: resource attribute changes (only the `Resource` is
-//! re-encoded and spliced in front of the untouched rest) and splits at item boundaries
-//! (resource, scope and metric headers re-framed around the chosen items).
+//! Resource attribute edits that never re-encode items: only the `Resource` is re-encoded
+//! and spliced in front of the untouched rest. Also the owned attribute [`Value`] and the
+//! editable [`Attributes`] list that item edits (`items.rs`) share. Splits at item
+//! boundaries are in `split.rs`.
 
 use std::borrow::Cow;
 
 use bytes::Bytes;
 use smallvec::SmallVec;
 
+use super::fields::{any_value, array_value, key_value, key_value_list, resource, resource_x};
 use super::payload::Entry;
-use super::view::{self, AnyValueView, KeyValueView, Parts};
-use super::wire::{self, RawFields, Value as W, WireType};
-use crate::Signal;
+use super::view::{AnyValueView, KeyValueView, Parts};
+use super::wire::{self, RawFields, WireType};
 
 /// An owned attribute value, for edits.
 #[derive(Clone, Debug, PartialEq)]
@@ -58,38 +59,38 @@ impl Value {
     pub(crate) fn encode(&self, out: &mut Vec<u8>) {
         match self {
             Value::Empty => {}
-            Value::Str(s) => wire::put_len_field(out, 1, s.as_bytes()),
+            Value::Str(s) => wire::put_len_field(out, any_value::STRING_VALUE, s.as_bytes()),
             Value::Bool(b) => {
-                wire::put_key(out, 2, WireType::Varint);
+                wire::put_key(out, any_value::BOOL_VALUE, WireType::Varint);
                 wire::put_varint(out, u64::from(*b));
             }
             Value::Int(i) => {
-                wire::put_key(out, 3, WireType::Varint);
+                wire::put_key(out, any_value::INT_VALUE, WireType::Varint);
                 wire::put_varint(out, *i as u64);
             }
             Value::Double(d) => {
-                wire::put_key(out, 4, WireType::I64);
+                wire::put_key(out, any_value::DOUBLE_VALUE, WireType::I64);
                 out.extend_from_slice(&d.to_bits().to_le_bytes());
             }
-            Value::Array(vs) => wire::put_nested(out, 5, |o| {
+            Value::Array(vs) => wire::put_nested(out, any_value::ARRAY_VALUE, |o| {
                 for v in vs {
-                    wire::put_nested(o, 1, |o| v.encode(o));
+                    wire::put_nested(o, array_value::VALUES, |o| v.encode(o));
                 }
             }),
-            Value::KvList(kvs) => wire::put_nested(out, 6, |o| {
+            Value::KvList(kvs) => wire::put_nested(out, any_value::KVLIST_VALUE, |o| {
                 for (k, v) in kvs {
-                    wire::put_nested(o, 1, |o| encode_key_value(o, k, v));
+                    wire::put_nested(o, key_value_list::VALUES, |o| encode_key_value(o, k, v));
                 }
             }),
-            Value::Bytes(b) => wire::put_len_field(out, 7, b),
+            Value::Bytes(b) => wire::put_len_field(out, any_value::BYTES_VALUE, b),
         }
     }
 }
 
 /// Appends an encoded `KeyValue` body.
 pub(crate) fn encode_key_value(out: &mut Vec<u8>, key: &str, value: &Value) {
-    wire::put_len_field(out, 1, key.as_bytes());
-    wire::put_nested(out, 2, |o| value.encode(o));
+    wire::put_len_field(out, key_value::KEY, key.as_bytes());
+    wire::put_nested(out, key_value::VALUE, |o| value.encode(o));
 }
 
 #[derive(Clone, Debug)]
@@ -292,9 +293,9 @@ impl Entry {
     ) -> (R, Option<Bytes>) {
         let (result, field) = {
             let parts = Parts::from_pieces(self.pieces());
-            let resource = parts.message(1);
+            let resource = parts.message(resource_x::RESOURCE);
             let list = resource
-                .repeated(1)
+                .repeated(resource::ATTRIBUTES)
                 .map(|raw| {
                     let kv = KeyValueView::new(raw);
                     (Cow::Borrowed(kv.key()), AttrValue::Raw(kv))
@@ -306,16 +307,16 @@ impl Entry {
                 return (result, None);
             }
             let mut body = Vec::new();
-            attrs.encode(&mut body, 1);
+            attrs.encode(&mut body, resource::ATTRIBUTES);
             for part in resource.slices() {
                 for (f, _, range) in RawFields::new(part) {
-                    if f != 1 {
+                    if f != resource::ATTRIBUTES {
                         body.extend_from_slice(&part[range]);
                     }
                 }
             }
             let mut res = Vec::with_capacity(body.len() + 6);
-            wire::put_len_field(&mut res, 1, &body);
+            wire::put_len_field(&mut res, resource_x::RESOURCE, &body);
             (result, Bytes::from(res))
         };
         self.set_resource_field(field.clone());
@@ -327,7 +328,7 @@ impl Entry {
     pub(crate) fn resource_key(&self, out: &mut Vec<u8>) {
         for piece in self.pieces() {
             for (f, _, range) in RawFields::new(piece) {
-                if f == 1 {
+                if f == resource_x::RESOURCE {
                     out.extend_from_slice(&piece[range]);
                 }
             }
@@ -342,7 +343,7 @@ impl Entry {
         for piece in self.pieces() {
             let mut run: Option<std::ops::Range<usize>> = None;
             for (f, _, range) in RawFields::new(piece) {
-                if f == 1 {
+                if f == resource_x::RESOURCE {
                     if let Some(r) = run.take() {
                         pieces.push(piece.slice(r));
                     }
@@ -359,143 +360,4 @@ impl Entry {
         }
         self.replace_pieces(pieces);
     }
-}
-
-/// Items in one scope entry body.
-fn scope_items(signal: Signal, scope: &[u8]) -> u64 {
-    let items = Parts::one(scope).repeated(2);
-    match signal {
-        Signal::Traces | Signal::Logs => items.count() as u64,
-        Signal::Metrics => items.map(metric_points).sum(),
-    }
-}
-
-/// Data points of one metric, as [`super::validate`] counts them.
-fn metric_points(metric: &[u8]) -> u64 {
-    view::metric_data(&Parts::one(metric)).1.repeated(1).count() as u64
-}
-
-/// Splits an entry into one holding its first `n` items and one holding the rest
-/// (`0 < n < entry.items()`). Both are new buffers, accounted on `budget` when given;
-/// headers are copied to both sides.
-pub(crate) fn split_entry(
-    signal: Signal,
-    entry: &Entry,
-    n: u64,
-    budget: Option<&crate::memory::Budget>,
-) -> (Entry, Entry) {
-    let mut header = Vec::new();
-    let mut scopes = Vec::new();
-    for piece in entry.pieces() {
-        for (f, v, range) in RawFields::new(piece) {
-            match (f, v) {
-                (2, W::Len(b)) => scopes.push(b),
-                _ => header.extend_from_slice(&piece[range]),
-            }
-        }
-    }
-    let mut front = header.clone();
-    let mut back = header;
-    let mut taken = 0u64;
-    for scope in scopes {
-        if taken >= n {
-            wire::put_len_field(&mut back, 2, scope);
-            continue;
-        }
-        let k = scope_items(signal, scope);
-        if taken + k <= n {
-            wire::put_len_field(&mut front, 2, scope);
-            taken += k;
-        } else {
-            let (a, b) = split_scope(signal, scope, n - taken);
-            wire::put_len_field(&mut front, 2, &a);
-            wire::put_len_field(&mut back, 2, &b);
-            taken = n;
-        }
-    }
-    let total = entry.items();
-    let buf = |v: Vec<u8>| crate::memory::maybe_accounted(v, budget);
-    (
-        Entry::from_pieces(SmallVec::from_iter([buf(front)]), n),
-        Entry::from_pieces(SmallVec::from_iter([buf(back)]), total - n),
-    )
-}
-
-/// Splits a scope entry body after `n` items (`0 < n < items`).
-fn split_scope(signal: Signal, scope: &[u8], n: u64) -> (Vec<u8>, Vec<u8>) {
-    let mut header = Vec::new();
-    let mut items = Vec::new();
-    for (f, v, range) in RawFields::new(scope) {
-        match (f, v) {
-            (2, W::Len(b)) => items.push(b),
-            _ => header.extend_from_slice(&scope[range]),
-        }
-    }
-    let mut front = header.clone();
-    let mut back = header;
-    match signal {
-        Signal::Traces | Signal::Logs => {
-            for (i, item) in items.iter().enumerate() {
-                let out = if (i as u64) < n {
-                    &mut front
-                } else {
-                    &mut back
-                };
-                wire::put_len_field(out, 2, item);
-            }
-        }
-        Signal::Metrics => {
-            let mut taken = 0u64;
-            for metric in items {
-                if taken >= n {
-                    wire::put_len_field(&mut back, 2, metric);
-                    continue;
-                }
-                let k = metric_points(metric);
-                if taken + k <= n {
-                    wire::put_len_field(&mut front, 2, metric);
-                    taken += k;
-                } else {
-                    let (a, b) = split_metric(metric, (n - taken) as usize);
-                    wire::put_len_field(&mut front, 2, &a);
-                    wire::put_len_field(&mut back, 2, &b);
-                    taken = n;
-                }
-            }
-        }
-    }
-    (front, back)
-}
-
-/// Splits a metric after `n` data points: the metric's own fields and the data wrapper's
-/// fields (temporality, monotonicity) are copied to both halves.
-fn split_metric(metric: &[u8], n: usize) -> (Vec<u8>, Vec<u8>) {
-    let mut header = Vec::new();
-    for (f, _, range) in RawFields::new(metric) {
-        if !view::is_metric_data(f) {
-            header.extend_from_slice(&metric[range]);
-        }
-    }
-    let (variant, data) = view::metric_data(&Parts::one(metric));
-    let mut wrapper_header = Vec::new();
-    let mut points = Vec::new();
-    for part in data.slices() {
-        for (f, v, range) in RawFields::new(part) {
-            match (f, v) {
-                (1, W::Len(b)) => points.push(b),
-                _ => wrapper_header.extend_from_slice(&part[range]),
-            }
-        }
-    }
-    let half = |pts: &[&[u8]]| {
-        let mut out = header.clone();
-        wire::put_nested(&mut out, variant, |o| {
-            o.extend_from_slice(&wrapper_header);
-            for p in pts {
-                wire::put_len_field(o, 1, p);
-            }
-        });
-        out
-    };
-    (half(&points[..n]), half(&points[n..]))
 }

@@ -9,10 +9,11 @@ use bytes::Bytes;
 use smallvec::SmallVec;
 
 use super::edit::{Attributes, Value};
+use super::fields::span::event;
+use super::fields::{log_record, points_wrapper, resource_x, scope_x, span};
 use super::payload::Entry;
 use super::view::{
-    self, DataPointView, LogRecordView, MetricKind, MetricView, Parts, ResourceView, ScopeView,
-    SpanView,
+    self, DataPointView, LogRecordView, MetricView, Parts, ResourceView, ScopeView, SpanView,
 };
 use super::wire::{self, RawFields, Value as W};
 use crate::Signal;
@@ -43,19 +44,11 @@ pub struct ItemEdit<'r, 'a> {
 /// Field numbers of an item's attributes.
 fn attr_field(item: &ItemView<'_>) -> u32 {
     match item {
-        ItemView::Span(_) => 9,
-        ItemView::LogRecord(_) => 6,
-        ItemView::DataPoint(_, p) => match p.kind() {
-            MetricKind::ExponentialHistogram => 1,
-            MetricKind::Histogram => 9,
-            _ => 7,
-        },
+        ItemView::Span(_) => span::ATTRIBUTES,
+        ItemView::LogRecord(_) => log_record::ATTRIBUTES,
+        ItemView::DataPoint(_, p) => p.kind().point_attributes(),
     }
 }
-
-const SPAN_EVENTS: u32 = 11;
-const EVENT_ATTRIBUTES: u32 = 3;
-const LOG_BODY: u32 = 5;
 
 impl<'r, 'a> ItemEdit<'r, 'a> {
     fn new(
@@ -107,8 +100,8 @@ impl<'r, 'a> ItemEdit<'r, 'a> {
         if self.events.is_none() {
             let events = match self.item {
                 ItemView::Span(_) => Parts::one(self.raw)
-                    .repeated(SPAN_EVENTS)
-                    .map(|e| Attributes::from_raw(Parts::one(e).repeated(EVENT_ATTRIBUTES)))
+                    .repeated(span::EVENTS)
+                    .map(|e| Attributes::from_raw(Parts::one(e).repeated(event::ATTRIBUTES)))
                     .collect(),
                 _ => Vec::new(),
             };
@@ -145,22 +138,22 @@ impl<'r, 'a> ItemEdit<'r, 'a> {
         }
         if let Some(body) = &self.body {
             let mut b = Vec::new();
-            wire::put_nested(&mut b, LOG_BODY, |o| body.encode(o));
-            replaced.push((LOG_BODY, b));
+            wire::put_nested(&mut b, log_record::BODY, |o| body.encode(o));
+            replaced.push((log_record::BODY, b));
         }
         if let (true, Some(events)) = (self.events_changed(), &self.events) {
             let mut b = Vec::new();
-            for (raw, attrs) in Parts::one(self.raw).repeated(SPAN_EVENTS).zip(events) {
+            for (raw, attrs) in Parts::one(self.raw).repeated(span::EVENTS).zip(events) {
                 if attrs.is_changed() {
                     let mut a = Vec::new();
-                    attrs.encode(&mut a, EVENT_ATTRIBUTES);
-                    let event = rewrite(raw, &[(EVENT_ATTRIBUTES, a)]);
-                    wire::put_len_field(&mut b, SPAN_EVENTS, &event);
+                    attrs.encode(&mut a, event::ATTRIBUTES);
+                    let rewritten = rewrite(raw, &[(event::ATTRIBUTES, a)]);
+                    wire::put_len_field(&mut b, span::EVENTS, &rewritten);
                 } else {
-                    wire::put_len_field(&mut b, SPAN_EVENTS, raw);
+                    wire::put_len_field(&mut b, span::EVENTS, raw);
                 }
             }
-            replaced.push((SPAN_EVENTS, b));
+            replaced.push((span::EVENTS, b));
         }
         rewrite(self.raw, &replaced)
     }
@@ -243,12 +236,12 @@ impl Entry {
             let mut rebuilt: Vec<Option<Vec<u8>>> = Vec::with_capacity(pieces.len());
             for piece in &pieces {
                 rebuilt.push(rebuild(piece, |f, scope| {
-                    if f != 2 {
+                    if f != resource_x::SCOPE_X {
                         return None;
                     }
                     let sv = ScopeView::new(scope);
                     rebuild(scope, |f, item| {
-                        if f != 2 {
+                        if f != scope_x::ITEMS {
                             return None;
                         }
                         let iv = match signal {
@@ -310,7 +303,7 @@ fn edit_metric<'a>(
             return None;
         }
         rebuild(data, |pf, point| {
-            if pf != 1 {
+            if pf != points_wrapper::DATA_POINTS {
                 return None;
             }
             let pv = DataPointView::new(kind, point);

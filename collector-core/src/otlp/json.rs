@@ -14,21 +14,24 @@ use super::wire::{self, Value as W};
 
 // ---- protobuf -> JSON ---------------------------------------------------------------------
 
-/// Writes a payload as an OTLP/JSON export request.
-pub(crate) fn payload_to_json(p: &Payload) -> Vec<u8> {
-    let (msg, _, camel) = schema::resource_x(p.signal());
-    let mut out = Vec::with_capacity(p.encoded_len() * 2);
-    out.extend_from_slice(b"{\"");
-    out.extend_from_slice(camel.as_bytes());
-    out.extend_from_slice(b"\":[");
-    for (i, e) in p.entries().iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
+impl Payload {
+    /// The payload as an OTLP/JSON export request (lowerCamelCase keys, 64-bit integers as
+    /// strings, ids as lowercase hex, enums as integers).
+    pub fn to_json(&self) -> Vec<u8> {
+        let (msg, _, camel) = schema::resource_x(self.signal());
+        let mut out = Vec::with_capacity(self.encoded_len() * 2);
+        out.extend_from_slice(b"{\"");
+        out.extend_from_slice(camel.as_bytes());
+        out.extend_from_slice(b"\":[");
+        for (i, e) in self.entries().iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            write_message(&mut out, msg, &Parts::from_pieces(e.pieces()));
         }
-        write_message(&mut out, msg, &Parts::from_pieces(e.pieces()));
+        out.extend_from_slice(b"]}");
+        out
     }
-    out.extend_from_slice(b"]}");
-    out
 }
 
 fn write_message(out: &mut Vec<u8>, msg: &Msg, parts: &Parts<'_>) {

@@ -45,8 +45,10 @@
 use std::fmt;
 
 use base64::Engine as _;
+use bytes::Bytes;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
+use super::payload::Payload;
 use super::schema::{self, Card, Field, Msg, Ty};
 use super::wire::{self, WireType};
 use crate::memory::{Budget, Reservation};
@@ -81,6 +83,41 @@ pub(crate) fn json_to_proto(
 ) -> Result<Transcoded, Error> {
     let max = json.len().saturating_mul(4).saturating_add(SLACK);
     transcode(signal, json, budget, max)
+}
+
+impl Payload {
+    /// Parses an OTLP/JSON export request (camelCase or snake_case keys, enum names or
+    /// integers, 64-bit integers as strings or numbers, hex ids in either case; unknown
+    /// fields ignored), transcoding it to protobuf in one pass without building a tree.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidData`] naming the JSON path, also when the protobuf form would be
+    /// larger than four times the JSON plus 64 KiB (valid OTLP/JSON never is).
+    pub fn from_json(signal: Signal, json: &[u8]) -> Result<Payload, Error> {
+        let t = json_to_proto(signal, json, None)?;
+        Payload::decode(signal, Bytes::from(t.buf))
+    }
+
+    /// As [`from_json`](Self::from_json), with the protobuf buffer reserved on `budget` as it
+    /// grows (before each growth) and accounted for as long as the payload's bytes live.
+    ///
+    /// # Errors
+    ///
+    /// As [`from_json`](Self::from_json), and [`ErrorKind::Retryable`] when the budget
+    /// refuses the output.
+    pub(crate) fn from_json_accounted(
+        signal: Signal,
+        json: &[u8],
+        budget: &Budget,
+    ) -> Result<Payload, Error> {
+        let t = json_to_proto(signal, json, Some(budget))?;
+        let reservation = match t.reservation {
+            Some(r) => r,
+            None => budget.force_reserve(t.buf.len()),
+        };
+        Payload::decode(signal, crate::memory::accounted(t.buf, reservation))
+    }
 }
 
 /// [`json_to_proto`] with the output limited to `max` bytes.
@@ -1072,7 +1109,6 @@ fn to_scalar(f: &Field, p: Prim<'_>) -> Result<Scalar, JErr> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::otlp::Payload;
 
     fn traces(json: &str) -> Result<Payload, Error> {
         Payload::from_json(Signal::Traces, json.as_bytes())

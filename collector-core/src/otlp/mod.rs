@@ -25,11 +25,13 @@
 
 pub(crate) mod actions;
 mod edit;
+pub(crate) mod fields;
 mod items;
 mod json;
 mod json_in;
 pub(crate) mod payload;
 mod schema;
+mod split;
 pub(crate) mod text;
 mod validate;
 mod view;

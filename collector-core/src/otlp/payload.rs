@@ -1,8 +1,14 @@
 //! [`Payload`]: a validated export request held as slices of the bytes it arrived in.
+//!
+//! This file imports only what a payload is built from (`wire`, `validate`, `view`), so
+//! that the modules built on payloads can import it without a circle. Their methods on
+//! [`Payload`] live with them: splitting in `split.rs`, OTLP/JSON in `json_in.rs` and
+//! `json.rs`.
 
 use bytes::Bytes;
 use smallvec::SmallVec;
 
+use super::fields::export_request;
 use super::validate;
 use super::view::ResourceView;
 use super::wire::{self, WireType};
@@ -107,7 +113,7 @@ impl Entry {
         match &self.framed {
             Some(f) => out.extend_from_slice(f),
             None => {
-                wire::put_key(out, 1, WireType::Len);
+                wire::put_key(out, export_request::RESOURCE_X, WireType::Len);
                 wire::put_varint(out, self.body_len as u64);
                 for p in &self.pieces {
                     out.extend_from_slice(p);
@@ -177,8 +183,11 @@ impl Metadata {
 #[derive(Clone, Debug)]
 pub struct Payload {
     signal: Signal,
-    entries: Vec<Entry>,
-    items: u64,
+    /// The `ResourceX` entries, in order. Visible to the module's other files for the split
+    /// (`split.rs`), which moves entries between payloads and keeps `items` in step.
+    pub(super) entries: Vec<Entry>,
+    /// The sum of the entries' items.
+    pub(super) items: u64,
     metadata: Option<std::sync::Arc<Metadata>>,
     /// Bytes of the buffers the entries keep alive, as far as this payload knows: the
     /// received buffer for a decoded payload. Splits keep the figure of the whole, so a
@@ -272,6 +281,19 @@ impl Payload {
         }
     }
 
+    /// A payload of the same signal and client metadata holding `entries` (`items` items in
+    /// all), cut from this one by a split: it keeps this payload's `retained` figure, since
+    /// the part pins the buffers the whole did.
+    pub(super) fn part(&self, entries: Vec<Entry>, items: u64) -> Payload {
+        Payload {
+            signal: self.signal,
+            entries,
+            items,
+            metadata: self.metadata.clone(),
+            retained: self.retained,
+        }
+    }
+
     /// The signal of this payload.
     pub fn signal(&self) -> Signal {
         self.signal
@@ -354,7 +376,7 @@ impl Payload {
     pub fn chunks(&self) -> Vec<Bytes> {
         let mut headers = Vec::new();
         for e in self.entries.iter().filter(|e| e.framed.is_none()) {
-            wire::put_key(&mut headers, 1, WireType::Len);
+            wire::put_key(&mut headers, export_request::RESOURCE_X, WireType::Len);
             wire::put_varint(&mut headers, e.body_len as u64);
         }
         let headers = Bytes::from(headers);
@@ -392,72 +414,6 @@ impl Payload {
         self.entries.extend(other.entries);
     }
 
-    /// Takes at most `max_items` items off the front, cutting at item boundaries, and
-    /// returns them; `self` keeps the rest. Whole entries move without copying; an entry
-    /// that straddles the cut is re-framed around the chosen items, which are copied.
-    ///
-    /// `max_items == 0` takes nothing.
-    pub fn split_to(&mut self, max_items: u64) -> Payload {
-        self.split_to_in(max_items, None)
-    }
-
-    /// [`split_to`](Self::split_to), with the buffers a straddling entry's split makes
-    /// accounted on `budget`.
-    pub(crate) fn split_to_in(
-        &mut self,
-        max_items: u64,
-        budget: Option<&crate::memory::Budget>,
-    ) -> Payload {
-        if max_items >= self.items {
-            return std::mem::replace(self, Payload::empty(self.signal));
-        }
-        if max_items == 0 {
-            return Payload::empty(self.signal);
-        }
-        let mut front = Vec::new();
-        let mut taken = 0u64;
-        let mut rest = std::mem::take(&mut self.entries).into_iter();
-        for e in rest.by_ref() {
-            if taken + e.items <= max_items {
-                taken += e.items;
-                front.push(e);
-                if taken == max_items {
-                    break;
-                }
-            } else {
-                let (a, b) = super::edit::split_entry(self.signal, &e, max_items - taken, budget);
-                taken = max_items;
-                front.push(a);
-                self.entries.push(b);
-                break;
-            }
-        }
-        self.entries.extend(rest);
-        self.items -= taken;
-        Payload {
-            signal: self.signal,
-            entries: front,
-            items: taken,
-            metadata: self.metadata.clone(),
-            retained: self.retained,
-        }
-    }
-
-    /// Splits into payloads of at most `max_items` items each (`0` means no limit).
-    pub fn split(mut self, max_items: u64) -> Vec<Payload> {
-        if max_items == 0 || self.items <= max_items {
-            return vec![self];
-        }
-        let mut out = Vec::new();
-        while self.items > max_items {
-            out.push(self.split_to(max_items));
-        }
-        if !self.entries.is_empty() {
-            out.push(self);
-        }
-        out
-    }
-
     /// True when the payload keeps alive buffers much larger than itself (more than four
     /// times its encoded size and at least 4 KiB of waste).
     pub fn is_sparse(&self) -> bool {
@@ -492,47 +448,6 @@ impl Payload {
             at += n;
         }
         self.retained = all.len();
-    }
-
-    /// Parses an OTLP/JSON export request (camelCase or snake_case keys, enum names or
-    /// integers, 64-bit integers as strings or numbers, hex ids in either case; unknown
-    /// fields ignored), transcoding it to protobuf in one pass without building a tree.
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::InvalidData`](crate::ErrorKind::InvalidData) naming the JSON path, also
-    /// when the protobuf form would be larger than four times the JSON plus 64 KiB (valid
-    /// OTLP/JSON never is).
-    pub fn from_json(signal: Signal, json: &[u8]) -> Result<Payload, Error> {
-        let t = super::json_in::json_to_proto(signal, json, None)?;
-        Payload::decode(signal, Bytes::from(t.buf))
-    }
-
-    /// As [`from_json`](Self::from_json), with the protobuf buffer reserved on `budget` as it
-    /// grows (before each growth) and accounted for as long as the payload's bytes live.
-    ///
-    /// # Errors
-    ///
-    /// As [`from_json`](Self::from_json), and
-    /// [`ErrorKind::Retryable`](crate::ErrorKind::Retryable) when the budget refuses the
-    /// output.
-    pub(crate) fn from_json_accounted(
-        signal: Signal,
-        json: &[u8],
-        budget: &crate::memory::Budget,
-    ) -> Result<Payload, Error> {
-        let t = super::json_in::json_to_proto(signal, json, Some(budget))?;
-        let reservation = match t.reservation {
-            Some(r) => r,
-            None => budget.force_reserve(t.buf.len()),
-        };
-        Payload::decode(signal, crate::memory::accounted(t.buf, reservation))
-    }
-
-    /// The payload as an OTLP/JSON export request (lowerCamelCase keys, 64-bit integers as
-    /// strings, ids as lowercase hex, enums as integers).
-    pub fn to_json(&self) -> Vec<u8> {
-        super::json::payload_to_json(self)
     }
 }
 

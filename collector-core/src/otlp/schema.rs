@@ -2,7 +2,17 @@
 //! (OTLP/JSON in both directions). The hot-path validator in `validate.rs` is hand-written
 //! from the same proto definitions; the differential tests keep the two in agreement.
 //!
-//! Field numbers, names and types follow the `opentelemetry-proto` crate in Cargo.lock.
+//! Field numbers (named in `fields.rs`), names and types follow the `opentelemetry-proto`
+//! crate in Cargo.lock.
+
+use super::fields::{
+    any_value, array_value, entity_ref, exemplar, exponential_histogram,
+    exponential_histogram_data_point, export_logs_service_request, export_metrics_service_request,
+    export_trace_service_request, gauge, histogram, histogram_data_point, instrumentation_scope,
+    key_value, key_value_list, log_record, metric, number_data_point, resource, resource_logs,
+    resource_metrics, resource_spans, scope_logs, scope_metrics, scope_spans, span, status, sum,
+    summary, summary_data_point,
+};
 
 /// A field's type.
 #[derive(Debug)]
@@ -79,21 +89,57 @@ use Card::{Optional as O, Repeated as R, Single as S};
 
 pub(crate) static ANY_VALUE: Msg = Msg {
     fields: &[
-        f(1, "string_value", "stringValue", Ty::Str, O(1)),
-        f(2, "bool_value", "boolValue", Ty::Bool, O(1)),
-        f(3, "int_value", "intValue", Ty::Int64, O(1)),
-        f(4, "double_value", "doubleValue", Ty::Double, O(1)),
-        f(5, "array_value", "arrayValue", Ty::Msg(&ARRAY_VALUE), O(1)),
         f(
-            6,
+            any_value::STRING_VALUE,
+            "string_value",
+            "stringValue",
+            Ty::Str,
+            O(1),
+        ),
+        f(
+            any_value::BOOL_VALUE,
+            "bool_value",
+            "boolValue",
+            Ty::Bool,
+            O(1),
+        ),
+        f(
+            any_value::INT_VALUE,
+            "int_value",
+            "intValue",
+            Ty::Int64,
+            O(1),
+        ),
+        f(
+            any_value::DOUBLE_VALUE,
+            "double_value",
+            "doubleValue",
+            Ty::Double,
+            O(1),
+        ),
+        f(
+            any_value::ARRAY_VALUE,
+            "array_value",
+            "arrayValue",
+            Ty::Msg(&ARRAY_VALUE),
+            O(1),
+        ),
+        f(
+            any_value::KVLIST_VALUE,
             "kvlist_value",
             "kvlistValue",
             Ty::Msg(&KEY_VALUE_LIST),
             O(1),
         ),
-        f(7, "bytes_value", "bytesValue", Ty::Bytes, O(1)),
         f(
-            8,
+            any_value::BYTES_VALUE,
+            "bytes_value",
+            "bytesValue",
+            Ty::Bytes,
+            O(1),
+        ),
+        f(
+            any_value::STRING_VALUE_STRINDEX,
             "string_value_strindex",
             "stringValueStrindex",
             Ty::Int32,
@@ -103,28 +149,58 @@ pub(crate) static ANY_VALUE: Msg = Msg {
 };
 
 pub(crate) static ARRAY_VALUE: Msg = Msg {
-    fields: &[f(1, "values", "values", Ty::Msg(&ANY_VALUE), R)],
+    fields: &[f(
+        array_value::VALUES,
+        "values",
+        "values",
+        Ty::Msg(&ANY_VALUE),
+        R,
+    )],
 };
 
 pub(crate) static KEY_VALUE_LIST: Msg = Msg {
-    fields: &[f(1, "values", "values", Ty::Msg(&KEY_VALUE), R)],
+    fields: &[f(
+        key_value_list::VALUES,
+        "values",
+        "values",
+        Ty::Msg(&KEY_VALUE),
+        R,
+    )],
 };
 
 pub(crate) static KEY_VALUE: Msg = Msg {
     fields: &[
-        f(1, "key", "key", Ty::Str, S),
-        f(2, "value", "value", Ty::Msg(&ANY_VALUE), S),
-        f(3, "key_strindex", "keyStrindex", Ty::Int32, S),
+        f(key_value::KEY, "key", "key", Ty::Str, S),
+        f(key_value::VALUE, "value", "value", Ty::Msg(&ANY_VALUE), S),
+        f(
+            key_value::KEY_STRINDEX,
+            "key_strindex",
+            "keyStrindex",
+            Ty::Int32,
+            S,
+        ),
     ],
 };
 
 static SCOPE: Msg = Msg {
     fields: &[
-        f(1, "name", "name", Ty::Str, S),
-        f(2, "version", "version", Ty::Str, S),
-        f(3, "attributes", "attributes", Ty::Msg(&KEY_VALUE), R),
+        f(instrumentation_scope::NAME, "name", "name", Ty::Str, S),
         f(
-            4,
+            instrumentation_scope::VERSION,
+            "version",
+            "version",
+            Ty::Str,
+            S,
+        ),
+        f(
+            instrumentation_scope::ATTRIBUTES,
+            "attributes",
+            "attributes",
+            Ty::Msg(&KEY_VALUE),
+            R,
+        ),
+        f(
+            instrumentation_scope::DROPPED_ATTRIBUTES_COUNT,
             "dropped_attributes_count",
             "droppedAttributesCount",
             Ty::Uint32,
@@ -135,24 +211,48 @@ static SCOPE: Msg = Msg {
 
 static ENTITY_REF: Msg = Msg {
     fields: &[
-        f(1, "schema_url", "schemaUrl", Ty::Str, S),
-        f(2, "type", "type", Ty::Str, S),
-        f(3, "id_keys", "idKeys", Ty::Str, R),
-        f(4, "description_keys", "descriptionKeys", Ty::Str, R),
+        f(
+            entity_ref::SCHEMA_URL,
+            "schema_url",
+            "schemaUrl",
+            Ty::Str,
+            S,
+        ),
+        f(entity_ref::TYPE, "type", "type", Ty::Str, S),
+        f(entity_ref::ID_KEYS, "id_keys", "idKeys", Ty::Str, R),
+        f(
+            entity_ref::DESCRIPTION_KEYS,
+            "description_keys",
+            "descriptionKeys",
+            Ty::Str,
+            R,
+        ),
     ],
 };
 
 static RESOURCE: Msg = Msg {
     fields: &[
-        f(1, "attributes", "attributes", Ty::Msg(&KEY_VALUE), R),
         f(
-            2,
+            resource::ATTRIBUTES,
+            "attributes",
+            "attributes",
+            Ty::Msg(&KEY_VALUE),
+            R,
+        ),
+        f(
+            resource::DROPPED_ATTRIBUTES_COUNT,
             "dropped_attributes_count",
             "droppedAttributesCount",
             Ty::Uint32,
             S,
         ),
-        f(3, "entity_refs", "entityRefs", Ty::Msg(&ENTITY_REF), R),
+        f(
+            resource::ENTITY_REFS,
+            "entity_refs",
+            "entityRefs",
+            Ty::Msg(&ENTITY_REF),
+            R,
+        ),
     ],
 };
 
@@ -175,18 +275,30 @@ const STATUS_CODE: &[(&str, i32)] = &[
 
 static STATUS: Msg = Msg {
     fields: &[
-        f(2, "message", "message", Ty::Str, S),
-        f(3, "code", "code", Ty::Enum(STATUS_CODE), S),
+        f(status::MESSAGE, "message", "message", Ty::Str, S),
+        f(status::CODE, "code", "code", Ty::Enum(STATUS_CODE), S),
     ],
 };
 
 static EVENT: Msg = Msg {
     fields: &[
-        f(1, "time_unix_nano", "timeUnixNano", Ty::Fixed64, S),
-        f(2, "name", "name", Ty::Str, S),
-        f(3, "attributes", "attributes", Ty::Msg(&KEY_VALUE), R),
         f(
-            4,
+            span::event::TIME_UNIX_NANO,
+            "time_unix_nano",
+            "timeUnixNano",
+            Ty::Fixed64,
+            S,
+        ),
+        f(span::event::NAME, "name", "name", Ty::Str, S),
+        f(
+            span::event::ATTRIBUTES,
+            "attributes",
+            "attributes",
+            Ty::Msg(&KEY_VALUE),
+            R,
+        ),
+        f(
+            span::event::DROPPED_ATTRIBUTES_COUNT,
             "dropped_attributes_count",
             "droppedAttributesCount",
             Ty::Uint32,
@@ -197,79 +309,133 @@ static EVENT: Msg = Msg {
 
 static LINK: Msg = Msg {
     fields: &[
-        f(1, "trace_id", "traceId", Ty::Id, S),
-        f(2, "span_id", "spanId", Ty::Id, S),
-        f(3, "trace_state", "traceState", Ty::Str, S),
-        f(4, "attributes", "attributes", Ty::Msg(&KEY_VALUE), R),
+        f(span::link::TRACE_ID, "trace_id", "traceId", Ty::Id, S),
+        f(span::link::SPAN_ID, "span_id", "spanId", Ty::Id, S),
         f(
-            5,
+            span::link::TRACE_STATE,
+            "trace_state",
+            "traceState",
+            Ty::Str,
+            S,
+        ),
+        f(
+            span::link::ATTRIBUTES,
+            "attributes",
+            "attributes",
+            Ty::Msg(&KEY_VALUE),
+            R,
+        ),
+        f(
+            span::link::DROPPED_ATTRIBUTES_COUNT,
             "dropped_attributes_count",
             "droppedAttributesCount",
             Ty::Uint32,
             S,
         ),
-        f(6, "flags", "flags", Ty::Fixed32, S),
+        f(span::link::FLAGS, "flags", "flags", Ty::Fixed32, S),
     ],
 };
 
 static SPAN: Msg = Msg {
     fields: &[
-        f(1, "trace_id", "traceId", Ty::Id, S),
-        f(2, "span_id", "spanId", Ty::Id, S),
-        f(3, "trace_state", "traceState", Ty::Str, S),
-        f(4, "parent_span_id", "parentSpanId", Ty::Id, S),
-        f(16, "flags", "flags", Ty::Fixed32, S),
-        f(5, "name", "name", Ty::Str, S),
-        f(6, "kind", "kind", Ty::Enum(SPAN_KIND), S),
+        f(span::TRACE_ID, "trace_id", "traceId", Ty::Id, S),
+        f(span::SPAN_ID, "span_id", "spanId", Ty::Id, S),
+        f(span::TRACE_STATE, "trace_state", "traceState", Ty::Str, S),
         f(
-            7,
+            span::PARENT_SPAN_ID,
+            "parent_span_id",
+            "parentSpanId",
+            Ty::Id,
+            S,
+        ),
+        f(span::FLAGS, "flags", "flags", Ty::Fixed32, S),
+        f(span::NAME, "name", "name", Ty::Str, S),
+        f(span::KIND, "kind", "kind", Ty::Enum(SPAN_KIND), S),
+        f(
+            span::START_TIME_UNIX_NANO,
             "start_time_unix_nano",
             "startTimeUnixNano",
             Ty::Fixed64,
             S,
         ),
-        f(8, "end_time_unix_nano", "endTimeUnixNano", Ty::Fixed64, S),
-        f(9, "attributes", "attributes", Ty::Msg(&KEY_VALUE), R),
         f(
-            10,
+            span::END_TIME_UNIX_NANO,
+            "end_time_unix_nano",
+            "endTimeUnixNano",
+            Ty::Fixed64,
+            S,
+        ),
+        f(
+            span::ATTRIBUTES,
+            "attributes",
+            "attributes",
+            Ty::Msg(&KEY_VALUE),
+            R,
+        ),
+        f(
+            span::DROPPED_ATTRIBUTES_COUNT,
             "dropped_attributes_count",
             "droppedAttributesCount",
             Ty::Uint32,
             S,
         ),
-        f(11, "events", "events", Ty::Msg(&EVENT), R),
+        f(span::EVENTS, "events", "events", Ty::Msg(&EVENT), R),
         f(
-            12,
+            span::DROPPED_EVENTS_COUNT,
             "dropped_events_count",
             "droppedEventsCount",
             Ty::Uint32,
             S,
         ),
-        f(13, "links", "links", Ty::Msg(&LINK), R),
+        f(span::LINKS, "links", "links", Ty::Msg(&LINK), R),
         f(
-            14,
+            span::DROPPED_LINKS_COUNT,
             "dropped_links_count",
             "droppedLinksCount",
             Ty::Uint32,
             S,
         ),
-        f(15, "status", "status", Ty::Msg(&STATUS), S),
+        f(span::STATUS, "status", "status", Ty::Msg(&STATUS), S),
     ],
 };
 
 static SCOPE_SPANS: Msg = Msg {
     fields: &[
-        f(1, "scope", "scope", Ty::Msg(&SCOPE), S),
-        f(2, "spans", "spans", Ty::Msg(&SPAN), R),
-        f(3, "schema_url", "schemaUrl", Ty::Str, S),
+        f(scope_spans::SCOPE, "scope", "scope", Ty::Msg(&SCOPE), S),
+        f(scope_spans::SPANS, "spans", "spans", Ty::Msg(&SPAN), R),
+        f(
+            scope_spans::SCHEMA_URL,
+            "schema_url",
+            "schemaUrl",
+            Ty::Str,
+            S,
+        ),
     ],
 };
 
 pub(crate) static RESOURCE_SPANS: Msg = Msg {
     fields: &[
-        f(1, "resource", "resource", Ty::Msg(&RESOURCE), S),
-        f(2, "scope_spans", "scopeSpans", Ty::Msg(&SCOPE_SPANS), R),
-        f(3, "schema_url", "schemaUrl", Ty::Str, S),
+        f(
+            resource_spans::RESOURCE,
+            "resource",
+            "resource",
+            Ty::Msg(&RESOURCE),
+            S,
+        ),
+        f(
+            resource_spans::SCOPE_SPANS,
+            "scope_spans",
+            "scopeSpans",
+            Ty::Msg(&SCOPE_SPANS),
+            R,
+        ),
+        f(
+            resource_spans::SCHEMA_URL,
+            "schema_url",
+            "schemaUrl",
+            Ty::Str,
+            S,
+        ),
     ],
 };
 
@@ -305,51 +471,105 @@ const SEVERITY: &[(&str, i32)] = &[
 
 static LOG_RECORD: Msg = Msg {
     fields: &[
-        f(1, "time_unix_nano", "timeUnixNano", Ty::Fixed64, S),
         f(
-            11,
+            log_record::TIME_UNIX_NANO,
+            "time_unix_nano",
+            "timeUnixNano",
+            Ty::Fixed64,
+            S,
+        ),
+        f(
+            log_record::OBSERVED_TIME_UNIX_NANO,
             "observed_time_unix_nano",
             "observedTimeUnixNano",
             Ty::Fixed64,
             S,
         ),
         f(
-            2,
+            log_record::SEVERITY_NUMBER,
             "severity_number",
             "severityNumber",
             Ty::Enum(SEVERITY),
             S,
         ),
-        f(3, "severity_text", "severityText", Ty::Str, S),
-        f(5, "body", "body", Ty::Msg(&ANY_VALUE), S),
-        f(6, "attributes", "attributes", Ty::Msg(&KEY_VALUE), R),
         f(
-            7,
+            log_record::SEVERITY_TEXT,
+            "severity_text",
+            "severityText",
+            Ty::Str,
+            S,
+        ),
+        f(log_record::BODY, "body", "body", Ty::Msg(&ANY_VALUE), S),
+        f(
+            log_record::ATTRIBUTES,
+            "attributes",
+            "attributes",
+            Ty::Msg(&KEY_VALUE),
+            R,
+        ),
+        f(
+            log_record::DROPPED_ATTRIBUTES_COUNT,
             "dropped_attributes_count",
             "droppedAttributesCount",
             Ty::Uint32,
             S,
         ),
-        f(8, "flags", "flags", Ty::Fixed32, S),
-        f(9, "trace_id", "traceId", Ty::Id, S),
-        f(10, "span_id", "spanId", Ty::Id, S),
-        f(12, "event_name", "eventName", Ty::Str, S),
+        f(log_record::FLAGS, "flags", "flags", Ty::Fixed32, S),
+        f(log_record::TRACE_ID, "trace_id", "traceId", Ty::Id, S),
+        f(log_record::SPAN_ID, "span_id", "spanId", Ty::Id, S),
+        f(
+            log_record::EVENT_NAME,
+            "event_name",
+            "eventName",
+            Ty::Str,
+            S,
+        ),
     ],
 };
 
 static SCOPE_LOGS: Msg = Msg {
     fields: &[
-        f(1, "scope", "scope", Ty::Msg(&SCOPE), S),
-        f(2, "log_records", "logRecords", Ty::Msg(&LOG_RECORD), R),
-        f(3, "schema_url", "schemaUrl", Ty::Str, S),
+        f(scope_logs::SCOPE, "scope", "scope", Ty::Msg(&SCOPE), S),
+        f(
+            scope_logs::LOG_RECORDS,
+            "log_records",
+            "logRecords",
+            Ty::Msg(&LOG_RECORD),
+            R,
+        ),
+        f(
+            scope_logs::SCHEMA_URL,
+            "schema_url",
+            "schemaUrl",
+            Ty::Str,
+            S,
+        ),
     ],
 };
 
 pub(crate) static RESOURCE_LOGS: Msg = Msg {
     fields: &[
-        f(1, "resource", "resource", Ty::Msg(&RESOURCE), S),
-        f(2, "scope_logs", "scopeLogs", Ty::Msg(&SCOPE_LOGS), R),
-        f(3, "schema_url", "schemaUrl", Ty::Str, S),
+        f(
+            resource_logs::RESOURCE,
+            "resource",
+            "resource",
+            Ty::Msg(&RESOURCE),
+            S,
+        ),
+        f(
+            resource_logs::SCOPE_LOGS,
+            "scope_logs",
+            "scopeLogs",
+            Ty::Msg(&SCOPE_LOGS),
+            R,
+        ),
+        f(
+            resource_logs::SCHEMA_URL,
+            "schema_url",
+            "schemaUrl",
+            Ty::Str,
+            S,
+        ),
     ],
 };
 
@@ -364,126 +584,318 @@ const TEMPORALITY: &[(&str, i32)] = &[
 static EXEMPLAR: Msg = Msg {
     fields: &[
         f(
-            7,
+            exemplar::FILTERED_ATTRIBUTES,
             "filtered_attributes",
             "filteredAttributes",
             Ty::Msg(&KEY_VALUE),
             R,
         ),
-        f(2, "time_unix_nano", "timeUnixNano", Ty::Fixed64, S),
-        f(3, "as_double", "asDouble", Ty::Double, O(1)),
-        f(6, "as_int", "asInt", Ty::Sfixed64, O(1)),
-        f(4, "span_id", "spanId", Ty::Id, S),
-        f(5, "trace_id", "traceId", Ty::Id, S),
+        f(
+            exemplar::TIME_UNIX_NANO,
+            "time_unix_nano",
+            "timeUnixNano",
+            Ty::Fixed64,
+            S,
+        ),
+        f(
+            exemplar::AS_DOUBLE,
+            "as_double",
+            "asDouble",
+            Ty::Double,
+            O(1),
+        ),
+        f(exemplar::AS_INT, "as_int", "asInt", Ty::Sfixed64, O(1)),
+        f(exemplar::SPAN_ID, "span_id", "spanId", Ty::Id, S),
+        f(exemplar::TRACE_ID, "trace_id", "traceId", Ty::Id, S),
     ],
 };
 
 static NUMBER_DATA_POINT: Msg = Msg {
     fields: &[
-        f(7, "attributes", "attributes", Ty::Msg(&KEY_VALUE), R),
         f(
-            2,
+            number_data_point::ATTRIBUTES,
+            "attributes",
+            "attributes",
+            Ty::Msg(&KEY_VALUE),
+            R,
+        ),
+        f(
+            number_data_point::START_TIME_UNIX_NANO,
             "start_time_unix_nano",
             "startTimeUnixNano",
             Ty::Fixed64,
             S,
         ),
-        f(3, "time_unix_nano", "timeUnixNano", Ty::Fixed64, S),
-        f(4, "as_double", "asDouble", Ty::Double, O(1)),
-        f(6, "as_int", "asInt", Ty::Sfixed64, O(1)),
-        f(5, "exemplars", "exemplars", Ty::Msg(&EXEMPLAR), R),
-        f(8, "flags", "flags", Ty::Uint32, S),
+        f(
+            number_data_point::TIME_UNIX_NANO,
+            "time_unix_nano",
+            "timeUnixNano",
+            Ty::Fixed64,
+            S,
+        ),
+        f(
+            number_data_point::AS_DOUBLE,
+            "as_double",
+            "asDouble",
+            Ty::Double,
+            O(1),
+        ),
+        f(
+            number_data_point::AS_INT,
+            "as_int",
+            "asInt",
+            Ty::Sfixed64,
+            O(1),
+        ),
+        f(
+            number_data_point::EXEMPLARS,
+            "exemplars",
+            "exemplars",
+            Ty::Msg(&EXEMPLAR),
+            R,
+        ),
+        f(number_data_point::FLAGS, "flags", "flags", Ty::Uint32, S),
     ],
 };
 
 static HISTOGRAM_DATA_POINT: Msg = Msg {
     fields: &[
-        f(9, "attributes", "attributes", Ty::Msg(&KEY_VALUE), R),
         f(
-            2,
+            histogram_data_point::ATTRIBUTES,
+            "attributes",
+            "attributes",
+            Ty::Msg(&KEY_VALUE),
+            R,
+        ),
+        f(
+            histogram_data_point::START_TIME_UNIX_NANO,
             "start_time_unix_nano",
             "startTimeUnixNano",
             Ty::Fixed64,
             S,
         ),
-        f(3, "time_unix_nano", "timeUnixNano", Ty::Fixed64, S),
-        f(4, "count", "count", Ty::Fixed64, S),
-        f(5, "sum", "sum", Ty::Double, O(2)),
-        f(6, "bucket_counts", "bucketCounts", Ty::Fixed64, R),
-        f(7, "explicit_bounds", "explicitBounds", Ty::Double, R),
-        f(8, "exemplars", "exemplars", Ty::Msg(&EXEMPLAR), R),
-        f(10, "flags", "flags", Ty::Uint32, S),
-        f(11, "min", "min", Ty::Double, O(3)),
-        f(12, "max", "max", Ty::Double, O(4)),
+        f(
+            histogram_data_point::TIME_UNIX_NANO,
+            "time_unix_nano",
+            "timeUnixNano",
+            Ty::Fixed64,
+            S,
+        ),
+        f(
+            histogram_data_point::COUNT,
+            "count",
+            "count",
+            Ty::Fixed64,
+            S,
+        ),
+        f(histogram_data_point::SUM, "sum", "sum", Ty::Double, O(2)),
+        f(
+            histogram_data_point::BUCKET_COUNTS,
+            "bucket_counts",
+            "bucketCounts",
+            Ty::Fixed64,
+            R,
+        ),
+        f(
+            histogram_data_point::EXPLICIT_BOUNDS,
+            "explicit_bounds",
+            "explicitBounds",
+            Ty::Double,
+            R,
+        ),
+        f(
+            histogram_data_point::EXEMPLARS,
+            "exemplars",
+            "exemplars",
+            Ty::Msg(&EXEMPLAR),
+            R,
+        ),
+        f(histogram_data_point::FLAGS, "flags", "flags", Ty::Uint32, S),
+        f(histogram_data_point::MIN, "min", "min", Ty::Double, O(3)),
+        f(histogram_data_point::MAX, "max", "max", Ty::Double, O(4)),
     ],
 };
 
 static BUCKETS: Msg = Msg {
     fields: &[
-        f(1, "offset", "offset", Ty::Sint32, S),
-        f(2, "bucket_counts", "bucketCounts", Ty::Uint64, R),
+        f(
+            exponential_histogram_data_point::buckets::OFFSET,
+            "offset",
+            "offset",
+            Ty::Sint32,
+            S,
+        ),
+        f(
+            exponential_histogram_data_point::buckets::BUCKET_COUNTS,
+            "bucket_counts",
+            "bucketCounts",
+            Ty::Uint64,
+            R,
+        ),
     ],
 };
 
 static EXP_HISTOGRAM_DATA_POINT: Msg = Msg {
     fields: &[
-        f(1, "attributes", "attributes", Ty::Msg(&KEY_VALUE), R),
         f(
-            2,
+            exponential_histogram_data_point::ATTRIBUTES,
+            "attributes",
+            "attributes",
+            Ty::Msg(&KEY_VALUE),
+            R,
+        ),
+        f(
+            exponential_histogram_data_point::START_TIME_UNIX_NANO,
             "start_time_unix_nano",
             "startTimeUnixNano",
             Ty::Fixed64,
             S,
         ),
-        f(3, "time_unix_nano", "timeUnixNano", Ty::Fixed64, S),
-        f(4, "count", "count", Ty::Fixed64, S),
-        f(5, "sum", "sum", Ty::Double, O(2)),
-        f(6, "scale", "scale", Ty::Sint32, S),
-        f(7, "zero_count", "zeroCount", Ty::Fixed64, S),
-        f(8, "positive", "positive", Ty::Msg(&BUCKETS), S),
-        f(9, "negative", "negative", Ty::Msg(&BUCKETS), S),
-        f(10, "flags", "flags", Ty::Uint32, S),
-        f(11, "exemplars", "exemplars", Ty::Msg(&EXEMPLAR), R),
-        f(12, "min", "min", Ty::Double, O(3)),
-        f(13, "max", "max", Ty::Double, O(4)),
-        f(14, "zero_threshold", "zeroThreshold", Ty::Double, S),
+        f(
+            exponential_histogram_data_point::TIME_UNIX_NANO,
+            "time_unix_nano",
+            "timeUnixNano",
+            Ty::Fixed64,
+            S,
+        ),
+        f(
+            exponential_histogram_data_point::COUNT,
+            "count",
+            "count",
+            Ty::Fixed64,
+            S,
+        ),
+        f(
+            exponential_histogram_data_point::SUM,
+            "sum",
+            "sum",
+            Ty::Double,
+            O(2),
+        ),
+        f(
+            exponential_histogram_data_point::SCALE,
+            "scale",
+            "scale",
+            Ty::Sint32,
+            S,
+        ),
+        f(
+            exponential_histogram_data_point::ZERO_COUNT,
+            "zero_count",
+            "zeroCount",
+            Ty::Fixed64,
+            S,
+        ),
+        f(
+            exponential_histogram_data_point::POSITIVE,
+            "positive",
+            "positive",
+            Ty::Msg(&BUCKETS),
+            S,
+        ),
+        f(
+            exponential_histogram_data_point::NEGATIVE,
+            "negative",
+            "negative",
+            Ty::Msg(&BUCKETS),
+            S,
+        ),
+        f(
+            exponential_histogram_data_point::FLAGS,
+            "flags",
+            "flags",
+            Ty::Uint32,
+            S,
+        ),
+        f(
+            exponential_histogram_data_point::EXEMPLARS,
+            "exemplars",
+            "exemplars",
+            Ty::Msg(&EXEMPLAR),
+            R,
+        ),
+        f(
+            exponential_histogram_data_point::MIN,
+            "min",
+            "min",
+            Ty::Double,
+            O(3),
+        ),
+        f(
+            exponential_histogram_data_point::MAX,
+            "max",
+            "max",
+            Ty::Double,
+            O(4),
+        ),
+        f(
+            exponential_histogram_data_point::ZERO_THRESHOLD,
+            "zero_threshold",
+            "zeroThreshold",
+            Ty::Double,
+            S,
+        ),
     ],
 };
 
 static VALUE_AT_QUANTILE: Msg = Msg {
     fields: &[
-        f(1, "quantile", "quantile", Ty::Double, S),
-        f(2, "value", "value", Ty::Double, S),
+        f(
+            summary_data_point::value_at_quantile::QUANTILE,
+            "quantile",
+            "quantile",
+            Ty::Double,
+            S,
+        ),
+        f(
+            summary_data_point::value_at_quantile::VALUE,
+            "value",
+            "value",
+            Ty::Double,
+            S,
+        ),
     ],
 };
 
 static SUMMARY_DATA_POINT: Msg = Msg {
     fields: &[
-        f(7, "attributes", "attributes", Ty::Msg(&KEY_VALUE), R),
         f(
-            2,
+            summary_data_point::ATTRIBUTES,
+            "attributes",
+            "attributes",
+            Ty::Msg(&KEY_VALUE),
+            R,
+        ),
+        f(
+            summary_data_point::START_TIME_UNIX_NANO,
             "start_time_unix_nano",
             "startTimeUnixNano",
             Ty::Fixed64,
             S,
         ),
-        f(3, "time_unix_nano", "timeUnixNano", Ty::Fixed64, S),
-        f(4, "count", "count", Ty::Fixed64, S),
-        f(5, "sum", "sum", Ty::Double, S),
         f(
-            6,
+            summary_data_point::TIME_UNIX_NANO,
+            "time_unix_nano",
+            "timeUnixNano",
+            Ty::Fixed64,
+            S,
+        ),
+        f(summary_data_point::COUNT, "count", "count", Ty::Fixed64, S),
+        f(summary_data_point::SUM, "sum", "sum", Ty::Double, S),
+        f(
+            summary_data_point::QUANTILE_VALUES,
             "quantile_values",
             "quantileValues",
             Ty::Msg(&VALUE_AT_QUANTILE),
             R,
         ),
-        f(8, "flags", "flags", Ty::Uint32, S),
+        f(summary_data_point::FLAGS, "flags", "flags", Ty::Uint32, S),
     ],
 };
 
 static GAUGE: Msg = Msg {
     fields: &[f(
-        1,
+        gauge::DATA_POINTS,
         "data_points",
         "dataPoints",
         Ty::Msg(&NUMBER_DATA_POINT),
@@ -494,34 +906,40 @@ static GAUGE: Msg = Msg {
 static SUM: Msg = Msg {
     fields: &[
         f(
-            1,
+            sum::DATA_POINTS,
             "data_points",
             "dataPoints",
             Ty::Msg(&NUMBER_DATA_POINT),
             R,
         ),
         f(
-            2,
+            sum::AGGREGATION_TEMPORALITY,
             "aggregation_temporality",
             "aggregationTemporality",
             Ty::Enum(TEMPORALITY),
             S,
         ),
-        f(3, "is_monotonic", "isMonotonic", Ty::Bool, S),
+        f(
+            sum::IS_MONOTONIC,
+            "is_monotonic",
+            "isMonotonic",
+            Ty::Bool,
+            S,
+        ),
     ],
 };
 
 static HISTOGRAM: Msg = Msg {
     fields: &[
         f(
-            1,
+            histogram::DATA_POINTS,
             "data_points",
             "dataPoints",
             Ty::Msg(&HISTOGRAM_DATA_POINT),
             R,
         ),
         f(
-            2,
+            histogram::AGGREGATION_TEMPORALITY,
             "aggregation_temporality",
             "aggregationTemporality",
             Ty::Enum(TEMPORALITY),
@@ -533,14 +951,14 @@ static HISTOGRAM: Msg = Msg {
 static EXP_HISTOGRAM: Msg = Msg {
     fields: &[
         f(
-            1,
+            exponential_histogram::DATA_POINTS,
             "data_points",
             "dataPoints",
             Ty::Msg(&EXP_HISTOGRAM_DATA_POINT),
             R,
         ),
         f(
-            2,
+            exponential_histogram::AGGREGATION_TEMPORALITY,
             "aggregation_temporality",
             "aggregationTemporality",
             Ty::Enum(TEMPORALITY),
@@ -551,7 +969,7 @@ static EXP_HISTOGRAM: Msg = Msg {
 
 static SUMMARY: Msg = Msg {
     fields: &[f(
-        1,
+        summary::DATA_POINTS,
         "data_points",
         "dataPoints",
         Ty::Msg(&SUMMARY_DATA_POINT),
@@ -561,43 +979,91 @@ static SUMMARY: Msg = Msg {
 
 static METRIC: Msg = Msg {
     fields: &[
-        f(1, "name", "name", Ty::Str, S),
-        f(2, "description", "description", Ty::Str, S),
-        f(3, "unit", "unit", Ty::Str, S),
-        f(5, "gauge", "gauge", Ty::Msg(&GAUGE), O(1)),
-        f(7, "sum", "sum", Ty::Msg(&SUM), O(1)),
-        f(9, "histogram", "histogram", Ty::Msg(&HISTOGRAM), O(1)),
+        f(metric::NAME, "name", "name", Ty::Str, S),
         f(
-            10,
+            metric::DESCRIPTION,
+            "description",
+            "description",
+            Ty::Str,
+            S,
+        ),
+        f(metric::UNIT, "unit", "unit", Ty::Str, S),
+        f(metric::GAUGE, "gauge", "gauge", Ty::Msg(&GAUGE), O(1)),
+        f(metric::SUM, "sum", "sum", Ty::Msg(&SUM), O(1)),
+        f(
+            metric::HISTOGRAM,
+            "histogram",
+            "histogram",
+            Ty::Msg(&HISTOGRAM),
+            O(1),
+        ),
+        f(
+            metric::EXPONENTIAL_HISTOGRAM,
             "exponential_histogram",
             "exponentialHistogram",
             Ty::Msg(&EXP_HISTOGRAM),
             O(1),
         ),
-        f(11, "summary", "summary", Ty::Msg(&SUMMARY), O(1)),
-        f(12, "metadata", "metadata", Ty::Msg(&KEY_VALUE), R),
+        f(
+            metric::SUMMARY,
+            "summary",
+            "summary",
+            Ty::Msg(&SUMMARY),
+            O(1),
+        ),
+        f(
+            metric::METADATA,
+            "metadata",
+            "metadata",
+            Ty::Msg(&KEY_VALUE),
+            R,
+        ),
     ],
 };
 
 static SCOPE_METRICS: Msg = Msg {
     fields: &[
-        f(1, "scope", "scope", Ty::Msg(&SCOPE), S),
-        f(2, "metrics", "metrics", Ty::Msg(&METRIC), R),
-        f(3, "schema_url", "schemaUrl", Ty::Str, S),
+        f(scope_metrics::SCOPE, "scope", "scope", Ty::Msg(&SCOPE), S),
+        f(
+            scope_metrics::METRICS,
+            "metrics",
+            "metrics",
+            Ty::Msg(&METRIC),
+            R,
+        ),
+        f(
+            scope_metrics::SCHEMA_URL,
+            "schema_url",
+            "schemaUrl",
+            Ty::Str,
+            S,
+        ),
     ],
 };
 
 pub(crate) static RESOURCE_METRICS: Msg = Msg {
     fields: &[
-        f(1, "resource", "resource", Ty::Msg(&RESOURCE), S),
         f(
-            2,
+            resource_metrics::RESOURCE,
+            "resource",
+            "resource",
+            Ty::Msg(&RESOURCE),
+            S,
+        ),
+        f(
+            resource_metrics::SCOPE_METRICS,
             "scope_metrics",
             "scopeMetrics",
             Ty::Msg(&SCOPE_METRICS),
             R,
         ),
-        f(3, "schema_url", "schemaUrl", Ty::Str, S),
+        f(
+            resource_metrics::SCHEMA_URL,
+            "schema_url",
+            "schemaUrl",
+            Ty::Str,
+            S,
+        ),
     ],
 };
 
@@ -605,7 +1071,7 @@ pub(crate) static RESOURCE_METRICS: Msg = Msg {
 
 static EXPORT_TRACES: Msg = Msg {
     fields: &[f(
-        1,
+        export_trace_service_request::RESOURCE_SPANS,
         "resource_spans",
         "resourceSpans",
         Ty::Msg(&RESOURCE_SPANS),
@@ -615,7 +1081,7 @@ static EXPORT_TRACES: Msg = Msg {
 
 static EXPORT_LOGS: Msg = Msg {
     fields: &[f(
-        1,
+        export_logs_service_request::RESOURCE_LOGS,
         "resource_logs",
         "resourceLogs",
         Ty::Msg(&RESOURCE_LOGS),
@@ -625,7 +1091,7 @@ static EXPORT_LOGS: Msg = Msg {
 
 static EXPORT_METRICS: Msg = Msg {
     fields: &[f(
-        1,
+        export_metrics_service_request::RESOURCE_METRICS,
         "resource_metrics",
         "resourceMetrics",
         Ty::Msg(&RESOURCE_METRICS),

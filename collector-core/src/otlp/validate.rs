@@ -5,7 +5,17 @@
 //! packed and unpacked repeated scalars are both allowed, a singular field may repeat (the
 //! last occurrence wins, messages merge), recursion is counted as prost counts it.
 
-use super::wire::{Problem, Reader, WireError, WireResult, WireType};
+// The field modules are named as the messages are, and so as the validator functions
+// below: `fn span` matches `span::TRACE_ID`, ... (modules and functions do not clash).
+use super::fields::exponential_histogram_data_point::{self, buckets};
+use super::fields::span::{self, event, link};
+use super::fields::summary_data_point::{self, value_at_quantile};
+use super::fields::{
+    any_value, array_value, entity_ref, exemplar, export_request, histogram_data_point,
+    instrumentation_scope, key_value, key_value_list, log_record, metric, number_data_point,
+    points_wrapper, resource, resource_x, scope_x, status, sum,
+};
+use super::wire::{self, Problem, Reader, WireError, WireResult, WireType};
 use crate::Signal;
 
 /// Adds a path segment to an error on its way up; free on success.
@@ -42,10 +52,10 @@ pub(crate) fn count_entries(buf: &[u8]) -> usize {
     let mut n = 0;
     while !r.is_empty() {
         let Ok((field, wt)) = r.key() else { break };
-        if field == 1 && wt == WireType::Len {
+        if field == export_request::RESOURCE_X && wt == WireType::Len {
             n += 1;
         }
-        if r.skip(wt, field, super::wire::RECURSION_LIMIT).is_err() {
+        if r.skip(wt, field, wire::RECURSION_LIMIT).is_err() {
             break;
         }
     }
@@ -58,7 +68,7 @@ pub(crate) fn count_entries(buf: &[u8]) -> usize {
 pub(crate) fn validate(signal: Signal, buf: &[u8], capacity: usize) -> WireResult<Vec<EntryRange>> {
     let mut r = Reader::new(buf, 0);
     let mut entries = Vec::with_capacity(capacity);
-    let depth = super::wire::RECURSION_LIMIT;
+    let depth = wire::RECURSION_LIMIT;
     let (name, f): (&'static str, ItemsFn) = match signal {
         Signal::Traces => ("resource_spans", resource_spans),
         Signal::Logs => ("resource_logs", resource_logs),
@@ -67,7 +77,7 @@ pub(crate) fn validate(signal: Signal, buf: &[u8], capacity: usize) -> WireResul
     while !r.is_empty() {
         let start = r.offset();
         let (field, wt) = r.key()?;
-        if field == 1 {
+        if field == export_request::RESOURCE_X {
             let idx = entries.len() as u32;
             let (b, off) = r.message(wt, depth).map_err(|e| e.at(name, Some(idx)))?;
             let items = f(b, off, depth - 1).map_err(|e| e.at(name, Some(idx)))?;
@@ -99,13 +109,21 @@ fn check_id(seen: IdSeen, expected: usize, name: &'static str) -> WireResult<()>
 
 // ---- common.proto / resource.proto -------------------------------------------------------
 
+/// The one-byte keys of the attribute shape [`key_value_fast`] accepts.
+const KV_KEY_TAG: u8 = wire::key_byte(key_value::KEY, WireType::Len);
+const KV_VALUE_TAG: u8 = wire::key_byte(key_value::VALUE, WireType::Len);
+const STRING_TAG: u8 = wire::key_byte(any_value::STRING_VALUE, WireType::Len);
+const BOOL_TAG: u8 = wire::key_byte(any_value::BOOL_VALUE, WireType::Varint);
+const INT_TAG: u8 = wire::key_byte(any_value::INT_VALUE, WireType::Varint);
+const DOUBLE_TAG: u8 = wire::key_byte(any_value::DOUBLE_VALUE, WireType::I64);
+
 /// The common shape of an attribute, checked without the general field loop:
-/// `key = 1` then `value = 2`, each with a one-byte length, the value a string, integer,
-/// bool or double. Returns false when the input has any other shape (or is invalid), and
-/// the general path then decides and reports.
+/// `key` then `value`, each with a one-byte length, the value a string, integer, bool or
+/// double. Returns false when the input has any other shape (or is invalid), and the
+/// general path then decides and reports.
 #[inline(always)]
 fn key_value_fast(buf: &[u8], depth: u32) -> bool {
-    let [0x0a, klen, rest @ ..] = buf else {
+    let [KV_KEY_TAG, klen, rest @ ..] = buf else {
         return false;
     };
     let klen = usize::from(*klen);
@@ -113,21 +131,21 @@ fn key_value_fast(buf: &[u8], depth: u32) -> bool {
         return false;
     }
     let (key, rest) = rest.split_at(klen);
-    let [0x12, vlen, value @ ..] = rest else {
+    let [KV_VALUE_TAG, vlen, value @ ..] = rest else {
         return false;
     };
-    if *vlen >= 0x80 || usize::from(*vlen) != value.len() || !super::wire::utf8_ok(key) {
+    if *vlen >= 0x80 || usize::from(*vlen) != value.len() || !wire::utf8_ok(key) {
         return false;
     }
     match value {
-        [0x0a, slen, s @ ..] => {
-            *slen < 0x80 && usize::from(*slen) == s.len() && super::wire::utf8_ok(s)
+        [STRING_TAG, slen, s @ ..] => {
+            *slen < 0x80 && usize::from(*slen) == s.len() && wire::utf8_ok(s)
         }
-        [0x10 | 0x18, v @ ..] => {
+        [BOOL_TAG | INT_TAG, v @ ..] => {
             let mut r = Reader::new(v, 0);
             r.varint().is_ok() && r.is_empty()
         }
-        [0x21, d @ ..] => d.len() == 8,
+        [DOUBLE_TAG, d @ ..] => d.len() == 8,
         _ => false,
     }
 }
@@ -140,14 +158,14 @@ fn key_value(buf: &[u8], base: usize, depth: u32) -> WireResult<()> {
     while !r.is_empty() {
         let (field, wt) = r.key()?;
         match field {
-            1 => {
+            key_value::KEY => {
                 at!(r.string(wt), "key");
             }
-            2 => {
+            key_value::VALUE => {
                 let (b, off) = at!(r.message(wt, depth), "value");
                 at!(any_value(b, off, depth - 1), "value");
             }
-            3 => {
+            key_value::KEY_STRINDEX => {
                 at!(r.varint_field(wt), "key_strindex");
             }
             _ => r.skip(wt, field, depth)?,
@@ -161,30 +179,30 @@ pub(crate) fn any_value(buf: &[u8], base: usize, depth: u32) -> WireResult<()> {
     while !r.is_empty() {
         let (field, wt) = r.key()?;
         match field {
-            1 => {
+            any_value::STRING_VALUE => {
                 at!(r.string(wt), "string_value");
             }
-            2 => {
+            any_value::BOOL_VALUE => {
                 at!(r.varint_field(wt), "bool_value");
             }
-            3 => {
+            any_value::INT_VALUE => {
                 at!(r.varint_field(wt), "int_value");
             }
-            4 => {
+            any_value::DOUBLE_VALUE => {
                 at!(r.fixed64(wt), "double_value");
             }
-            5 => {
+            any_value::ARRAY_VALUE => {
                 let (b, off) = at!(r.message(wt, depth), "array_value");
                 at!(array_value(b, off, depth - 1), "array_value");
             }
-            6 => {
+            any_value::KVLIST_VALUE => {
                 let (b, off) = at!(r.message(wt, depth), "kvlist_value");
                 at!(key_value_list(b, off, depth - 1), "kvlist_value");
             }
-            7 => {
+            any_value::BYTES_VALUE => {
                 at!(r.bytes_field(wt), "bytes_value");
             }
-            8 => {
+            any_value::STRING_VALUE_STRINDEX => {
                 at!(r.varint_field(wt), "string_value_strindex");
             }
             _ => r.skip(wt, field, depth)?,
@@ -198,7 +216,7 @@ fn array_value(buf: &[u8], base: usize, depth: u32) -> WireResult<()> {
     let mut i = 0u32;
     while !r.is_empty() {
         let (field, wt) = r.key()?;
-        if field == 1 {
+        if field == array_value::VALUES {
             let (b, off) = at!(r.message(wt, depth), "values", i);
             at!(any_value(b, off, depth - 1), "values", i);
             i += 1;
@@ -214,7 +232,7 @@ fn key_value_list(buf: &[u8], base: usize, depth: u32) -> WireResult<()> {
     let mut i = 0u32;
     while !r.is_empty() {
         let (field, wt) = r.key()?;
-        if field == 1 {
+        if field == key_value_list::VALUES {
             let (b, off) = at!(r.message(wt, depth), "values", i);
             at!(key_value(b, off, depth - 1), "values", i);
             i += 1;
@@ -247,14 +265,16 @@ fn instrumentation_scope(buf: &[u8], base: usize, depth: u32) -> WireResult<()> 
     while !r.is_empty() {
         let (field, wt) = r.key()?;
         match field {
-            1 => {
+            instrumentation_scope::NAME => {
                 at!(r.string(wt), "name");
             }
-            2 => {
+            instrumentation_scope::VERSION => {
                 at!(r.string(wt), "version");
             }
-            3 => attribute(&mut r, wt, depth, "attributes", &mut attrs)?,
-            4 => {
+            instrumentation_scope::ATTRIBUTES => {
+                attribute(&mut r, wt, depth, "attributes", &mut attrs)?
+            }
+            instrumentation_scope::DROPPED_ATTRIBUTES_COUNT => {
                 at!(r.varint_field(wt), "dropped_attributes_count");
             }
             _ => r.skip(wt, field, depth)?,
@@ -268,16 +288,16 @@ fn entity_ref(buf: &[u8], base: usize, depth: u32) -> WireResult<()> {
     while !r.is_empty() {
         let (field, wt) = r.key()?;
         match field {
-            1 => {
+            entity_ref::SCHEMA_URL => {
                 at!(r.string(wt), "schema_url");
             }
-            2 => {
+            entity_ref::TYPE => {
                 at!(r.string(wt), "type");
             }
-            3 => {
+            entity_ref::ID_KEYS => {
                 at!(r.string(wt), "id_keys");
             }
-            4 => {
+            entity_ref::DESCRIPTION_KEYS => {
                 at!(r.string(wt), "description_keys");
             }
             _ => r.skip(wt, field, depth)?,
@@ -293,11 +313,11 @@ fn resource(buf: &[u8], base: usize, depth: u32) -> WireResult<()> {
     while !r.is_empty() {
         let (field, wt) = r.key()?;
         match field {
-            1 => attribute(&mut r, wt, depth, "attributes", &mut attrs)?,
-            2 => {
+            resource::ATTRIBUTES => attribute(&mut r, wt, depth, "attributes", &mut attrs)?,
+            resource::DROPPED_ATTRIBUTES_COUNT => {
                 at!(r.varint_field(wt), "dropped_attributes_count");
             }
-            3 => {
+            resource::ENTITY_REFS => {
                 let (b, off) = at!(r.message(wt, depth), "entity_refs", refs);
                 at!(entity_ref(b, off, depth - 1), "entity_refs", refs);
                 refs += 1;
@@ -323,18 +343,18 @@ fn resource_x(
     while !r.is_empty() {
         let (field, wt) = r.key()?;
         match field {
-            1 => {
+            resource_x::RESOURCE => {
                 let (b, off) = at!(r.message(wt, depth), "resource");
                 at!(resource(b, off, depth - 1), "resource");
             }
-            2 => {
+            resource_x::SCOPE_X => {
                 let (b, off) = r
                     .message(wt, depth)
                     .map_err(|e| e.at(scope_name, Some(i)))?;
                 items += scope_x(b, off, depth - 1).map_err(|e| e.at(scope_name, Some(i)))?;
                 i += 1;
             }
-            3 => {
+            resource_x::SCHEMA_URL => {
                 at!(r.string(wt), "schema_url");
             }
             _ => r.skip(wt, field, depth)?,
@@ -358,16 +378,16 @@ fn scope_x(
     while !r.is_empty() {
         let (field, wt) = r.key()?;
         match field {
-            1 => {
+            scope_x::SCOPE => {
                 let (b, off) = at!(r.message(wt, depth), "scope");
                 at!(instrumentation_scope(b, off, depth - 1), "scope");
             }
-            2 => {
+            scope_x::ITEMS => {
                 let (b, off) = r.message(wt, depth).map_err(|e| e.at(item_name, Some(i)))?;
                 items += item(b, off, depth - 1).map_err(|e| e.at(item_name, Some(i)))?;
                 i += 1;
             }
-            3 => {
+            scope_x::SCHEMA_URL => {
                 at!(r.string(wt), "schema_url");
             }
             _ => r.skip(wt, field, depth)?,
@@ -393,58 +413,58 @@ fn span(buf: &[u8], base: usize, depth: u32) -> WireResult<u64> {
     while !r.is_empty() {
         let (field, wt) = r.key()?;
         match field {
-            1 => {
+            span::TRACE_ID => {
                 let off = r.offset();
                 trace_id = Some((at!(r.id(wt), "trace_id"), off));
             }
-            2 => {
+            span::SPAN_ID => {
                 let off = r.offset();
                 span_id = Some((at!(r.id(wt), "span_id"), off));
             }
-            3 => {
+            span::TRACE_STATE => {
                 at!(r.string(wt), "trace_state");
             }
-            4 => {
+            span::PARENT_SPAN_ID => {
                 let off = r.offset();
                 parent = Some((at!(r.id(wt), "parent_span_id"), off));
             }
-            5 => {
+            span::NAME => {
                 at!(r.string(wt), "name");
             }
-            6 => {
+            span::KIND => {
                 at!(r.varint_field(wt), "kind");
             }
-            7 => {
+            span::START_TIME_UNIX_NANO => {
                 at!(r.fixed64(wt), "start_time_unix_nano");
             }
-            8 => {
+            span::END_TIME_UNIX_NANO => {
                 at!(r.fixed64(wt), "end_time_unix_nano");
             }
-            9 => attribute(&mut r, wt, depth, "attributes", &mut attrs)?,
-            10 => {
+            span::ATTRIBUTES => attribute(&mut r, wt, depth, "attributes", &mut attrs)?,
+            span::DROPPED_ATTRIBUTES_COUNT => {
                 at!(r.varint_field(wt), "dropped_attributes_count");
             }
-            11 => {
+            span::EVENTS => {
                 let (b, off) = at!(r.message(wt, depth), "events", events);
                 at!(event(b, off, depth - 1), "events", events);
                 events += 1;
             }
-            12 => {
+            span::DROPPED_EVENTS_COUNT => {
                 at!(r.varint_field(wt), "dropped_events_count");
             }
-            13 => {
+            span::LINKS => {
                 let (b, off) = at!(r.message(wt, depth), "links", links);
                 at!(link(b, off, depth - 1), "links", links);
                 links += 1;
             }
-            14 => {
+            span::DROPPED_LINKS_COUNT => {
                 at!(r.varint_field(wt), "dropped_links_count");
             }
-            15 => {
+            span::STATUS => {
                 let (b, off) = at!(r.message(wt, depth), "status");
                 at!(status(b, off, depth - 1), "status");
             }
-            16 => {
+            span::FLAGS => {
                 at!(r.fixed32(wt), "flags");
             }
             _ => r.skip(wt, field, depth)?,
@@ -462,14 +482,14 @@ fn event(buf: &[u8], base: usize, depth: u32) -> WireResult<()> {
     while !r.is_empty() {
         let (field, wt) = r.key()?;
         match field {
-            1 => {
+            event::TIME_UNIX_NANO => {
                 at!(r.fixed64(wt), "time_unix_nano");
             }
-            2 => {
+            event::NAME => {
                 at!(r.string(wt), "name");
             }
-            3 => attribute(&mut r, wt, depth, "attributes", &mut attrs)?,
-            4 => {
+            event::ATTRIBUTES => attribute(&mut r, wt, depth, "attributes", &mut attrs)?,
+            event::DROPPED_ATTRIBUTES_COUNT => {
                 at!(r.varint_field(wt), "dropped_attributes_count");
             }
             _ => r.skip(wt, field, depth)?,
@@ -485,22 +505,22 @@ fn link(buf: &[u8], base: usize, depth: u32) -> WireResult<()> {
     while !r.is_empty() {
         let (field, wt) = r.key()?;
         match field {
-            1 => {
+            link::TRACE_ID => {
                 let off = r.offset();
                 trace_id = Some((at!(r.id(wt), "trace_id"), off));
             }
-            2 => {
+            link::SPAN_ID => {
                 let off = r.offset();
                 span_id = Some((at!(r.id(wt), "span_id"), off));
             }
-            3 => {
+            link::TRACE_STATE => {
                 at!(r.string(wt), "trace_state");
             }
-            4 => attribute(&mut r, wt, depth, "attributes", &mut attrs)?,
-            5 => {
+            link::ATTRIBUTES => attribute(&mut r, wt, depth, "attributes", &mut attrs)?,
+            link::DROPPED_ATTRIBUTES_COUNT => {
                 at!(r.varint_field(wt), "dropped_attributes_count");
             }
-            6 => {
+            link::FLAGS => {
                 at!(r.fixed32(wt), "flags");
             }
             _ => r.skip(wt, field, depth)?,
@@ -516,10 +536,10 @@ fn status(buf: &[u8], base: usize, depth: u32) -> WireResult<()> {
     while !r.is_empty() {
         let (field, wt) = r.key()?;
         match field {
-            2 => {
+            status::MESSAGE => {
                 at!(r.string(wt), "message");
             }
-            3 => {
+            status::CODE => {
                 at!(r.varint_field(wt), "code");
             }
             _ => r.skip(wt, field, depth)?,
@@ -545,38 +565,38 @@ fn log_record(buf: &[u8], base: usize, depth: u32) -> WireResult<u64> {
     while !r.is_empty() {
         let (field, wt) = r.key()?;
         match field {
-            1 => {
+            log_record::TIME_UNIX_NANO => {
                 at!(r.fixed64(wt), "time_unix_nano");
             }
-            2 => {
+            log_record::SEVERITY_NUMBER => {
                 at!(r.varint_field(wt), "severity_number");
             }
-            3 => {
+            log_record::SEVERITY_TEXT => {
                 at!(r.string(wt), "severity_text");
             }
-            5 => {
+            log_record::BODY => {
                 let (b, off) = at!(r.message(wt, depth), "body");
                 at!(any_value(b, off, depth - 1), "body");
             }
-            6 => attribute(&mut r, wt, depth, "attributes", &mut attrs)?,
-            7 => {
+            log_record::ATTRIBUTES => attribute(&mut r, wt, depth, "attributes", &mut attrs)?,
+            log_record::DROPPED_ATTRIBUTES_COUNT => {
                 at!(r.varint_field(wt), "dropped_attributes_count");
             }
-            8 => {
+            log_record::FLAGS => {
                 at!(r.fixed32(wt), "flags");
             }
-            9 => {
+            log_record::TRACE_ID => {
                 let off = r.offset();
                 trace_id = Some((at!(r.id(wt), "trace_id"), off));
             }
-            10 => {
+            log_record::SPAN_ID => {
                 let off = r.offset();
                 span_id = Some((at!(r.id(wt), "span_id"), off));
             }
-            11 => {
+            log_record::OBSERVED_TIME_UNIX_NANO => {
                 at!(r.fixed64(wt), "observed_time_unix_nano");
             }
-            12 => {
+            log_record::EVENT_NAME => {
                 at!(r.string(wt), "event_name");
             }
             _ => r.skip(wt, field, depth)?,
@@ -608,51 +628,51 @@ fn metric(buf: &[u8], base: usize, depth: u32) -> WireResult<u64> {
     while !r.is_empty() {
         let (field, wt) = r.key()?;
         let n = match field {
-            1 => {
+            metric::NAME => {
                 at!(r.string(wt), "name");
                 continue;
             }
-            2 => {
+            metric::DESCRIPTION => {
                 at!(r.string(wt), "description");
                 continue;
             }
-            3 => {
+            metric::UNIT => {
                 at!(r.string(wt), "unit");
                 continue;
             }
-            12 => {
+            metric::METADATA => {
                 attribute(&mut r, wt, depth, "metadata", &mut metadata)?;
                 continue;
             }
-            5 => {
+            metric::GAUGE => {
                 let (b, off) = at!(r.message(wt, depth), "gauge");
                 at!(
                     points_wrapper(b, off, depth - 1, GAUGE, number_data_point),
                     "gauge"
                 )
             }
-            7 => {
+            metric::SUM => {
                 let (b, off) = at!(r.message(wt, depth), "sum");
                 at!(
                     points_wrapper(b, off, depth - 1, SUM, number_data_point),
                     "sum"
                 )
             }
-            9 => {
+            metric::HISTOGRAM => {
                 let (b, off) = at!(r.message(wt, depth), "histogram");
                 at!(
                     points_wrapper(b, off, depth - 1, HISTOGRAM, histogram_data_point),
                     "histogram"
                 )
             }
-            10 => {
+            metric::EXPONENTIAL_HISTOGRAM => {
                 let (b, off) = at!(r.message(wt, depth), "exponential_histogram");
                 at!(
                     points_wrapper(b, off, depth - 1, HISTOGRAM, exp_histogram_data_point),
                     "exponential_histogram"
                 )
             }
-            11 => {
+            metric::SUMMARY => {
                 let (b, off) = at!(r.message(wt, depth), "summary");
                 at!(
                     points_wrapper(b, off, depth - 1, SUMMARY, summary_data_point),
@@ -674,9 +694,9 @@ fn metric(buf: &[u8], base: usize, depth: u32) -> WireResult<u64> {
     Ok(points)
 }
 
-/// `Gauge`, `Sum`, `Histogram`, `ExponentialHistogram`, `Summary`: data points in field 1;
-/// `varints` are the wrapper's own varint fields (`aggregation_temporality` = 2,
-/// `is_monotonic` = 3), a bit per field number.
+/// `Gauge`, `Sum`, `Histogram`, `ExponentialHistogram`, `Summary`: data points, and the
+/// wrapper's own varint fields (`aggregation_temporality`, `is_monotonic`) that `varints`
+/// has a bit for, a bit per field number.
 fn points_wrapper(
     buf: &[u8],
     base: usize,
@@ -689,16 +709,18 @@ fn points_wrapper(
     while !r.is_empty() {
         let (field, wt) = r.key()?;
         match field {
-            1 => {
+            points_wrapper::DATA_POINTS => {
                 let idx = n as u32;
                 let (b, off) = at!(r.message(wt, depth), "data_points", idx);
                 at!(point(b, off, depth - 1), "data_points", idx);
                 n += 1;
             }
-            2 if varints & (1 << 2) != 0 => {
+            points_wrapper::AGGREGATION_TEMPORALITY
+                if varints & (1 << points_wrapper::AGGREGATION_TEMPORALITY) != 0 =>
+            {
                 at!(r.varint_field(wt), "aggregation_temporality");
             }
-            3 if varints & (1 << 3) != 0 => {
+            sum::IS_MONOTONIC if varints & (1 << sum::IS_MONOTONIC) != 0 => {
                 at!(r.varint_field(wt), "is_monotonic");
             }
             _ => r.skip(wt, field, depth)?,
@@ -707,10 +729,10 @@ fn points_wrapper(
     Ok(n)
 }
 
-/// Varint fields of each data wrapper, as bits for [`points_wrapper`].
+/// Varint fields of each data wrapper, as bits for [`points_wrapper()`].
 const GAUGE: u32 = 0;
-const SUM: u32 = (1 << 2) | (1 << 3);
-const HISTOGRAM: u32 = 1 << 2;
+const SUM: u32 = (1 << points_wrapper::AGGREGATION_TEMPORALITY) | (1 << sum::IS_MONOTONIC);
+const HISTOGRAM: u32 = 1 << points_wrapper::AGGREGATION_TEMPORALITY;
 const SUMMARY: u32 = 0;
 
 fn exemplar(buf: &[u8], base: usize, depth: u32) -> WireResult<()> {
@@ -720,24 +742,26 @@ fn exemplar(buf: &[u8], base: usize, depth: u32) -> WireResult<()> {
     while !r.is_empty() {
         let (field, wt) = r.key()?;
         match field {
-            2 => {
+            exemplar::TIME_UNIX_NANO => {
                 at!(r.fixed64(wt), "time_unix_nano");
             }
-            3 => {
+            exemplar::AS_DOUBLE => {
                 at!(r.fixed64(wt), "as_double");
             }
-            4 => {
+            exemplar::SPAN_ID => {
                 let off = r.offset();
                 span_id = Some((at!(r.id(wt), "span_id"), off));
             }
-            5 => {
+            exemplar::TRACE_ID => {
                 let off = r.offset();
                 trace_id = Some((at!(r.id(wt), "trace_id"), off));
             }
-            6 => {
+            exemplar::AS_INT => {
                 at!(r.fixed64(wt), "as_int");
             }
-            7 => attribute(&mut r, wt, depth, "filtered_attributes", &mut attrs)?,
+            exemplar::FILTERED_ATTRIBUTES => {
+                attribute(&mut r, wt, depth, "filtered_attributes", &mut attrs)?
+            }
             _ => r.skip(wt, field, depth)?,
         }
     }
@@ -761,21 +785,23 @@ fn number_data_point(buf: &[u8], base: usize, depth: u32) -> WireResult<()> {
     while !r.is_empty() {
         let (field, wt) = r.key()?;
         match field {
-            2 => {
+            number_data_point::START_TIME_UNIX_NANO => {
                 at!(r.fixed64(wt), "start_time_unix_nano");
             }
-            3 => {
+            number_data_point::TIME_UNIX_NANO => {
                 at!(r.fixed64(wt), "time_unix_nano");
             }
-            4 => {
+            number_data_point::AS_DOUBLE => {
                 at!(r.fixed64(wt), "as_double");
             }
-            5 => exemplar_field(&mut r, wt, depth, &mut ex)?,
-            6 => {
+            number_data_point::EXEMPLARS => exemplar_field(&mut r, wt, depth, &mut ex)?,
+            number_data_point::AS_INT => {
                 at!(r.fixed64(wt), "as_int");
             }
-            7 => attribute(&mut r, wt, depth, "attributes", &mut attrs)?,
-            8 => {
+            number_data_point::ATTRIBUTES => {
+                attribute(&mut r, wt, depth, "attributes", &mut attrs)?
+            }
+            number_data_point::FLAGS => {
                 at!(r.varint_field(wt), "flags");
             }
             _ => r.skip(wt, field, depth)?,
@@ -790,33 +816,35 @@ fn histogram_data_point(buf: &[u8], base: usize, depth: u32) -> WireResult<()> {
     while !r.is_empty() {
         let (field, wt) = r.key()?;
         match field {
-            2 => {
+            histogram_data_point::START_TIME_UNIX_NANO => {
                 at!(r.fixed64(wt), "start_time_unix_nano");
             }
-            3 => {
+            histogram_data_point::TIME_UNIX_NANO => {
                 at!(r.fixed64(wt), "time_unix_nano");
             }
-            4 => {
+            histogram_data_point::COUNT => {
                 at!(r.fixed64(wt), "count");
             }
-            5 => {
+            histogram_data_point::SUM => {
                 at!(r.fixed64(wt), "sum");
             }
-            6 => {
+            histogram_data_point::BUCKET_COUNTS => {
                 at!(r.repeated_fixed64(wt), "bucket_counts");
             }
-            7 => {
+            histogram_data_point::EXPLICIT_BOUNDS => {
                 at!(r.repeated_fixed64(wt), "explicit_bounds");
             }
-            8 => exemplar_field(&mut r, wt, depth, &mut ex)?,
-            9 => attribute(&mut r, wt, depth, "attributes", &mut attrs)?,
-            10 => {
+            histogram_data_point::EXEMPLARS => exemplar_field(&mut r, wt, depth, &mut ex)?,
+            histogram_data_point::ATTRIBUTES => {
+                attribute(&mut r, wt, depth, "attributes", &mut attrs)?
+            }
+            histogram_data_point::FLAGS => {
                 at!(r.varint_field(wt), "flags");
             }
-            11 => {
+            histogram_data_point::MIN => {
                 at!(r.fixed64(wt), "min");
             }
-            12 => {
+            histogram_data_point::MAX => {
                 at!(r.fixed64(wt), "max");
             }
             _ => r.skip(wt, field, depth)?,
@@ -830,10 +858,10 @@ fn buckets(buf: &[u8], base: usize, depth: u32) -> WireResult<()> {
     while !r.is_empty() {
         let (field, wt) = r.key()?;
         match field {
-            1 => {
+            buckets::OFFSET => {
                 at!(r.varint_field(wt), "offset");
             }
-            2 => {
+            buckets::BUCKET_COUNTS => {
                 at!(r.repeated_varint(wt), "bucket_counts");
             }
             _ => r.skip(wt, field, depth)?,
@@ -848,44 +876,48 @@ fn exp_histogram_data_point(buf: &[u8], base: usize, depth: u32) -> WireResult<(
     while !r.is_empty() {
         let (field, wt) = r.key()?;
         match field {
-            1 => attribute(&mut r, wt, depth, "attributes", &mut attrs)?,
-            2 => {
+            exponential_histogram_data_point::ATTRIBUTES => {
+                attribute(&mut r, wt, depth, "attributes", &mut attrs)?
+            }
+            exponential_histogram_data_point::START_TIME_UNIX_NANO => {
                 at!(r.fixed64(wt), "start_time_unix_nano");
             }
-            3 => {
+            exponential_histogram_data_point::TIME_UNIX_NANO => {
                 at!(r.fixed64(wt), "time_unix_nano");
             }
-            4 => {
+            exponential_histogram_data_point::COUNT => {
                 at!(r.fixed64(wt), "count");
             }
-            5 => {
+            exponential_histogram_data_point::SUM => {
                 at!(r.fixed64(wt), "sum");
             }
-            6 => {
+            exponential_histogram_data_point::SCALE => {
                 at!(r.varint_field(wt), "scale");
             }
-            7 => {
+            exponential_histogram_data_point::ZERO_COUNT => {
                 at!(r.fixed64(wt), "zero_count");
             }
-            8 => {
+            exponential_histogram_data_point::POSITIVE => {
                 let (b, off) = at!(r.message(wt, depth), "positive");
                 at!(buckets(b, off, depth - 1), "positive");
             }
-            9 => {
+            exponential_histogram_data_point::NEGATIVE => {
                 let (b, off) = at!(r.message(wt, depth), "negative");
                 at!(buckets(b, off, depth - 1), "negative");
             }
-            10 => {
+            exponential_histogram_data_point::FLAGS => {
                 at!(r.varint_field(wt), "flags");
             }
-            11 => exemplar_field(&mut r, wt, depth, &mut ex)?,
-            12 => {
+            exponential_histogram_data_point::EXEMPLARS => {
+                exemplar_field(&mut r, wt, depth, &mut ex)?
+            }
+            exponential_histogram_data_point::MIN => {
                 at!(r.fixed64(wt), "min");
             }
-            13 => {
+            exponential_histogram_data_point::MAX => {
                 at!(r.fixed64(wt), "max");
             }
-            14 => {
+            exponential_histogram_data_point::ZERO_THRESHOLD => {
                 at!(r.fixed64(wt), "zero_threshold");
             }
             _ => r.skip(wt, field, depth)?,
@@ -899,10 +931,10 @@ fn value_at_quantile(buf: &[u8], base: usize, depth: u32) -> WireResult<()> {
     while !r.is_empty() {
         let (field, wt) = r.key()?;
         match field {
-            1 => {
+            value_at_quantile::QUANTILE => {
                 at!(r.fixed64(wt), "quantile");
             }
-            2 => {
+            value_at_quantile::VALUE => {
                 at!(r.fixed64(wt), "value");
             }
             _ => r.skip(wt, field, depth)?,
@@ -917,25 +949,27 @@ fn summary_data_point(buf: &[u8], base: usize, depth: u32) -> WireResult<()> {
     while !r.is_empty() {
         let (field, wt) = r.key()?;
         match field {
-            2 => {
+            summary_data_point::START_TIME_UNIX_NANO => {
                 at!(r.fixed64(wt), "start_time_unix_nano");
             }
-            3 => {
+            summary_data_point::TIME_UNIX_NANO => {
                 at!(r.fixed64(wt), "time_unix_nano");
             }
-            4 => {
+            summary_data_point::COUNT => {
                 at!(r.fixed64(wt), "count");
             }
-            5 => {
+            summary_data_point::SUM => {
                 at!(r.fixed64(wt), "sum");
             }
-            6 => {
+            summary_data_point::QUANTILE_VALUES => {
                 let (b, off) = at!(r.message(wt, depth), "quantile_values", q);
                 at!(value_at_quantile(b, off, depth - 1), "quantile_values", q);
                 q += 1;
             }
-            7 => attribute(&mut r, wt, depth, "attributes", &mut attrs)?,
-            8 => {
+            summary_data_point::ATTRIBUTES => {
+                attribute(&mut r, wt, depth, "attributes", &mut attrs)?
+            }
+            summary_data_point::FLAGS => {
                 at!(r.varint_field(wt), "flags");
             }
             _ => r.skip(wt, field, depth)?,

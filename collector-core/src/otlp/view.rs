@@ -8,6 +8,12 @@
 
 use bytes::Bytes;
 
+use super::fields::span::{event, link};
+use super::fields::{
+    any_value, array_value, data_point, exponential_histogram_data_point, histogram_data_point,
+    instrumentation_scope, key_value, key_value_list, log_record, metric, number_data_point,
+    points_wrapper, resource, resource_x, scope_x, span, status, sum, summary_data_point,
+};
 use super::wire::{Fields, Value};
 
 /// The occurrences of one (possibly merged) message.
@@ -205,8 +211,8 @@ impl<'a> KeyValueView<'a> {
         let mut value = Parts::default();
         for (f, v) in Fields::new(raw) {
             match (f, v) {
-                (1, Value::Len(b)) => key = as_str(b),
-                (2, Value::Len(b)) => value.push(b),
+                (key_value::KEY, Value::Len(b)) => key = as_str(b),
+                (key_value::VALUE, Value::Len(b)) => value.push(b),
                 _ => {}
             }
         }
@@ -261,11 +267,11 @@ impl<'a> AnyValueView<'a> {
         let mut cur = AnyValueView::Empty;
         for (f, v) in parts.fields() {
             cur = match (f, v) {
-                (1, Value::Len(b)) => AnyValueView::Str(as_str(b)),
-                (2, Value::Varint(x)) => AnyValueView::Bool(x != 0),
-                (3, Value::Varint(x)) => AnyValueView::Int(x as i64),
-                (4, Value::I64(x)) => AnyValueView::Double(f64::from_bits(x)),
-                (5, Value::Len(b)) => match cur {
+                (any_value::STRING_VALUE, Value::Len(b)) => AnyValueView::Str(as_str(b)),
+                (any_value::BOOL_VALUE, Value::Varint(x)) => AnyValueView::Bool(x != 0),
+                (any_value::INT_VALUE, Value::Varint(x)) => AnyValueView::Int(x as i64),
+                (any_value::DOUBLE_VALUE, Value::I64(x)) => AnyValueView::Double(f64::from_bits(x)),
+                (any_value::ARRAY_VALUE, Value::Len(b)) => match cur {
                     AnyValueView::Array(mut a) => {
                         a.parts.push(b);
                         AnyValueView::Array(a)
@@ -274,7 +280,7 @@ impl<'a> AnyValueView<'a> {
                         parts: Parts::one(b),
                     }),
                 },
-                (6, Value::Len(b)) => match cur {
+                (any_value::KVLIST_VALUE, Value::Len(b)) => match cur {
                     AnyValueView::KvList(mut a) => {
                         a.parts.push(b);
                         AnyValueView::KvList(a)
@@ -283,8 +289,8 @@ impl<'a> AnyValueView<'a> {
                         parts: Parts::one(b),
                     }),
                 },
-                (7, Value::Len(b)) => AnyValueView::Bytes(b),
-                (8, Value::Varint(_)) => AnyValueView::Empty,
+                (any_value::BYTES_VALUE, Value::Len(b)) => AnyValueView::Bytes(b),
+                (any_value::STRING_VALUE_STRINDEX, Value::Varint(_)) => AnyValueView::Empty,
                 _ => cur,
             };
         }
@@ -311,7 +317,7 @@ impl<'a> ArrayView<'a> {
     /// The elements, in order.
     pub fn iter(&self) -> impl Iterator<Item = AnyValueView<'a>> + 'a {
         self.parts
-            .repeated(1)
+            .repeated(array_value::VALUES)
             .map(|b| AnyValueView::from_parts(&Parts::one(b)))
     }
 }
@@ -325,7 +331,7 @@ pub struct KeyValueListView<'a> {
 impl<'a> KeyValueListView<'a> {
     /// The entries, in order.
     pub fn iter(&self) -> impl Iterator<Item = KeyValueView<'a>> + 'a {
-        attributes_iter!(self.parts, 1)
+        attributes_iter!(self.parts, key_value_list::VALUES)
     }
 }
 
@@ -346,8 +352,8 @@ impl<'a> ResourceView<'a> {
 
     /// The resource's attributes, in order (across merged `resource` occurrences).
     pub fn attributes(&self) -> impl Iterator<Item = KeyValueView<'a>> + 'a {
-        let res = self.parts.message(1);
-        attributes_iter!(res, 1)
+        let res = self.parts.message(resource_x::RESOURCE);
+        attributes_iter!(res, resource::ATTRIBUTES)
     }
 
     /// The value of the first resource attribute named `key`.
@@ -359,17 +365,21 @@ impl<'a> ResourceView<'a> {
 
     /// `resource.dropped_attributes_count`.
     pub fn dropped_attributes_count(&self) -> u32 {
-        self.parts.message(1).last_varint(2) as u32
+        self.parts
+            .message(resource_x::RESOURCE)
+            .last_varint(resource::DROPPED_ATTRIBUTES_COUNT) as u32
     }
 
     /// The entry's `schema_url`.
     pub fn schema_url(&self) -> &'a str {
-        self.parts.last_str(3)
+        self.parts.last_str(resource_x::SCHEMA_URL)
     }
 
     /// The scope entries (`ScopeSpans` / `ScopeLogs` / `ScopeMetrics`), in order.
     pub fn scopes(&self) -> impl Iterator<Item = ScopeView<'a>> + 'a {
-        self.parts.repeated(2).map(|b| ScopeView { body: b })
+        self.parts
+            .repeated(resource_x::SCOPE_X)
+            .map(|b| ScopeView { body: b })
     }
 }
 
@@ -385,32 +395,32 @@ impl<'a> ScopeView<'a> {
     }
 
     fn scope(&self) -> Parts<'a> {
-        Parts::one(self.body).message(1)
+        Parts::one(self.body).message(scope_x::SCOPE)
     }
 
     /// The instrumentation scope's name.
     pub fn name(&self) -> &'a str {
-        self.scope().last_str(1)
+        self.scope().last_str(instrumentation_scope::NAME)
     }
 
     /// The instrumentation scope's version.
     pub fn version(&self) -> &'a str {
-        self.scope().last_str(2)
+        self.scope().last_str(instrumentation_scope::VERSION)
     }
 
     /// The instrumentation scope's attributes.
     pub fn attributes(&self) -> impl Iterator<Item = KeyValueView<'a>> + 'a {
         let s = self.scope();
-        attributes_iter!(s, 3)
+        attributes_iter!(s, instrumentation_scope::ATTRIBUTES)
     }
 
     /// The scope entry's `schema_url`.
     pub fn schema_url(&self) -> &'a str {
-        Parts::one(self.body).last_str(3)
+        Parts::one(self.body).last_str(scope_x::SCHEMA_URL)
     }
 
     fn items(&self) -> Repeated<'a> {
-        Parts::one(self.body).repeated(2)
+        Parts::one(self.body).repeated(scope_x::ITEMS)
     }
 
     /// The spans of a `ScopeSpans`.
@@ -449,63 +459,67 @@ impl<'a> SpanView<'a> {
     }
     /// 16 bytes, or empty.
     pub fn trace_id(&self) -> &'a [u8] {
-        self.p.last_bytes(1)
+        self.p.last_bytes(span::TRACE_ID)
     }
     /// 8 bytes, or empty.
     pub fn span_id(&self) -> &'a [u8] {
-        self.p.last_bytes(2)
+        self.p.last_bytes(span::SPAN_ID)
     }
     /// W3C trace state.
     pub fn trace_state(&self) -> &'a str {
-        self.p.last_str(3)
+        self.p.last_str(span::TRACE_STATE)
     }
     /// 8 bytes, or empty for a root span.
     pub fn parent_span_id(&self) -> &'a [u8] {
-        self.p.last_bytes(4)
+        self.p.last_bytes(span::PARENT_SPAN_ID)
     }
     /// The span name.
     pub fn name(&self) -> &'a str {
-        self.p.last_str(5)
+        self.p.last_str(span::NAME)
     }
     /// `SpanKind` as its number.
     pub fn kind(&self) -> i32 {
-        self.p.last_varint(6) as i32
+        self.p.last_varint(span::KIND) as i32
     }
     /// Start time, nanoseconds since the epoch.
     pub fn start_time_unix_nano(&self) -> u64 {
-        self.p.last_fixed64(7).unwrap_or(0)
+        self.p.last_fixed64(span::START_TIME_UNIX_NANO).unwrap_or(0)
     }
     /// End time, nanoseconds since the epoch.
     pub fn end_time_unix_nano(&self) -> u64 {
-        self.p.last_fixed64(8).unwrap_or(0)
+        self.p.last_fixed64(span::END_TIME_UNIX_NANO).unwrap_or(0)
     }
     /// The span's attributes.
     pub fn attributes(&self) -> impl Iterator<Item = KeyValueView<'a>> + 'a {
-        attributes_iter!(self.p, 9)
+        attributes_iter!(self.p, span::ATTRIBUTES)
     }
     /// `dropped_attributes_count`.
     pub fn dropped_attributes_count(&self) -> u32 {
-        self.p.last_varint(10) as u32
+        self.p.last_varint(span::DROPPED_ATTRIBUTES_COUNT) as u32
     }
     /// The span's events.
     pub fn events(&self) -> impl Iterator<Item = EventView<'a>> + 'a {
-        self.p.repeated(11).map(|b| EventView { p: Parts::one(b) })
+        self.p
+            .repeated(span::EVENTS)
+            .map(|b| EventView { p: Parts::one(b) })
     }
     /// The span's links.
     pub fn links(&self) -> impl Iterator<Item = LinkView<'a>> + 'a {
-        self.p.repeated(13).map(|b| LinkView { p: Parts::one(b) })
+        self.p
+            .repeated(span::LINKS)
+            .map(|b| LinkView { p: Parts::one(b) })
     }
     /// `status.code` (0 unset, 1 ok, 2 error).
     pub fn status_code(&self) -> i32 {
-        self.p.message(15).last_varint(3) as i32
+        self.p.message(span::STATUS).last_varint(status::CODE) as i32
     }
     /// `status.message`.
     pub fn status_message(&self) -> &'a str {
-        self.p.message(15).last_str(2)
+        self.p.message(span::STATUS).last_str(status::MESSAGE)
     }
     /// W3C trace flags and the remote-parent bits.
     pub fn flags(&self) -> u32 {
-        self.p.last_fixed32(16)
+        self.p.last_fixed32(span::FLAGS)
     }
 }
 
@@ -518,15 +532,15 @@ pub struct EventView<'a> {
 impl<'a> EventView<'a> {
     /// Event time, nanoseconds since the epoch.
     pub fn time_unix_nano(&self) -> u64 {
-        self.p.last_fixed64(1).unwrap_or(0)
+        self.p.last_fixed64(event::TIME_UNIX_NANO).unwrap_or(0)
     }
     /// The event name.
     pub fn name(&self) -> &'a str {
-        self.p.last_str(2)
+        self.p.last_str(event::NAME)
     }
     /// The event's attributes.
     pub fn attributes(&self) -> impl Iterator<Item = KeyValueView<'a>> + 'a {
-        attributes_iter!(self.p, 3)
+        attributes_iter!(self.p, event::ATTRIBUTES)
     }
 }
 
@@ -539,15 +553,15 @@ pub struct LinkView<'a> {
 impl<'a> LinkView<'a> {
     /// The linked trace id.
     pub fn trace_id(&self) -> &'a [u8] {
-        self.p.last_bytes(1)
+        self.p.last_bytes(link::TRACE_ID)
     }
     /// The linked span id.
     pub fn span_id(&self) -> &'a [u8] {
-        self.p.last_bytes(2)
+        self.p.last_bytes(link::SPAN_ID)
     }
     /// The link's attributes.
     pub fn attributes(&self) -> impl Iterator<Item = KeyValueView<'a>> + 'a {
-        attributes_iter!(self.p, 4)
+        attributes_iter!(self.p, link::ATTRIBUTES)
     }
 }
 
@@ -571,39 +585,41 @@ impl<'a> LogRecordView<'a> {
     }
     /// Event time, nanoseconds since the epoch.
     pub fn time_unix_nano(&self) -> u64 {
-        self.p.last_fixed64(1).unwrap_or(0)
+        self.p.last_fixed64(log_record::TIME_UNIX_NANO).unwrap_or(0)
     }
     /// Observation time, nanoseconds since the epoch.
     pub fn observed_time_unix_nano(&self) -> u64 {
-        self.p.last_fixed64(11).unwrap_or(0)
+        self.p
+            .last_fixed64(log_record::OBSERVED_TIME_UNIX_NANO)
+            .unwrap_or(0)
     }
     /// `SeverityNumber` as its number.
     pub fn severity_number(&self) -> i32 {
-        self.p.last_varint(2) as i32
+        self.p.last_varint(log_record::SEVERITY_NUMBER) as i32
     }
     /// Severity text.
     pub fn severity_text(&self) -> &'a str {
-        self.p.last_str(3)
+        self.p.last_str(log_record::SEVERITY_TEXT)
     }
     /// The log body.
     pub fn body(&self) -> AnyValueView<'a> {
-        AnyValueView::from_parts(&self.p.message(5))
+        AnyValueView::from_parts(&self.p.message(log_record::BODY))
     }
     /// The record's attributes.
     pub fn attributes(&self) -> impl Iterator<Item = KeyValueView<'a>> + 'a {
-        attributes_iter!(self.p, 6)
+        attributes_iter!(self.p, log_record::ATTRIBUTES)
     }
     /// 16 bytes, or empty.
     pub fn trace_id(&self) -> &'a [u8] {
-        self.p.last_bytes(9)
+        self.p.last_bytes(log_record::TRACE_ID)
     }
     /// 8 bytes, or empty.
     pub fn span_id(&self) -> &'a [u8] {
-        self.p.last_bytes(10)
+        self.p.last_bytes(log_record::SPAN_ID)
     }
     /// The event name.
     pub fn event_name(&self) -> &'a str {
-        self.p.last_str(12)
+        self.p.last_str(log_record::EVENT_NAME)
     }
 }
 
@@ -629,12 +645,25 @@ pub enum MetricKind {
 impl MetricKind {
     fn from_field(f: u32) -> MetricKind {
         match f {
-            5 => MetricKind::Gauge,
-            7 => MetricKind::Sum,
-            9 => MetricKind::Histogram,
-            10 => MetricKind::ExponentialHistogram,
-            11 => MetricKind::Summary,
+            metric::GAUGE => MetricKind::Gauge,
+            metric::SUM => MetricKind::Sum,
+            metric::HISTOGRAM => MetricKind::Histogram,
+            metric::EXPONENTIAL_HISTOGRAM => MetricKind::ExponentialHistogram,
+            metric::SUMMARY => MetricKind::Summary,
             _ => MetricKind::Empty,
+        }
+    }
+
+    /// The `attributes` field of this kind's data points (gauges and sums hold
+    /// `NumberDataPoint`s; `Empty` has no points and reads as a number point).
+    pub(crate) fn point_attributes(self) -> u32 {
+        match self {
+            MetricKind::ExponentialHistogram => exponential_histogram_data_point::ATTRIBUTES,
+            MetricKind::Histogram => histogram_data_point::ATTRIBUTES,
+            MetricKind::Summary => summary_data_point::ATTRIBUTES,
+            MetricKind::Empty | MetricKind::Gauge | MetricKind::Sum => {
+                number_data_point::ATTRIBUTES
+            }
         }
     }
 
@@ -653,7 +682,14 @@ impl MetricKind {
 
 /// Is `f` a member of `Metric.data`?
 pub(crate) fn is_metric_data(f: u32) -> bool {
-    matches!(f, 5 | 7 | 9 | 10 | 11)
+    matches!(
+        f,
+        metric::GAUGE
+            | metric::SUM
+            | metric::HISTOGRAM
+            | metric::EXPONENTIAL_HISTOGRAM
+            | metric::SUMMARY
+    )
 }
 
 /// The effective `data` member of a metric: its field number and its occurrences (the
@@ -687,15 +723,15 @@ impl<'a> MetricView<'a> {
     }
     /// The metric name.
     pub fn name(&self) -> &'a str {
-        self.p.last_str(1)
+        self.p.last_str(metric::NAME)
     }
     /// The description.
     pub fn description(&self) -> &'a str {
-        self.p.last_str(2)
+        self.p.last_str(metric::DESCRIPTION)
     }
     /// The unit.
     pub fn unit(&self) -> &'a str {
-        self.p.last_str(3)
+        self.p.last_str(metric::UNIT)
     }
     /// Which data member is set.
     pub fn kind(&self) -> MetricKind {
@@ -704,8 +740,11 @@ impl<'a> MetricView<'a> {
     /// `aggregation_temporality` of a sum or histogram (0 otherwise).
     pub fn aggregation_temporality(&self) -> i32 {
         let (f, parts) = metric_data(&self.p);
-        if matches!(f, 7 | 9 | 10) {
-            parts.last_varint(2) as i32
+        if matches!(
+            f,
+            metric::SUM | metric::HISTOGRAM | metric::EXPONENTIAL_HISTOGRAM
+        ) {
+            parts.last_varint(points_wrapper::AGGREGATION_TEMPORALITY) as i32
         } else {
             0
         }
@@ -713,16 +752,18 @@ impl<'a> MetricView<'a> {
     /// `is_monotonic` of a sum.
     pub fn is_monotonic(&self) -> bool {
         let (f, parts) = metric_data(&self.p);
-        f == 7 && parts.last_varint(3) != 0
+        f == metric::SUM && parts.last_varint(sum::IS_MONOTONIC) != 0
     }
     /// The data points.
     pub fn data_points(&self) -> impl Iterator<Item = DataPointView<'a>> + 'a {
         let (f, parts) = metric_data(&self.p);
         let kind = MetricKind::from_field(f);
-        parts.repeated(1).map(move |b| DataPointView {
-            kind,
-            p: Parts::one(b),
-        })
+        parts
+            .repeated(points_wrapper::DATA_POINTS)
+            .map(move |b| DataPointView {
+                kind,
+                p: Parts::one(b),
+            })
     }
 }
 
@@ -746,28 +787,25 @@ impl<'a> DataPointView<'a> {
     }
     /// The point's attributes.
     pub fn attributes(&self) -> impl Iterator<Item = KeyValueView<'a>> + 'a {
-        let field = match self.kind {
-            MetricKind::ExponentialHistogram => 1,
-            MetricKind::Histogram => 9,
-            _ => 7,
-        };
-        attributes_iter!(self.p, field)
+        attributes_iter!(self.p, self.kind.point_attributes())
     }
     /// Start time, nanoseconds since the epoch.
     pub fn start_time_unix_nano(&self) -> u64 {
-        self.p.last_fixed64(2).unwrap_or(0)
+        self.p
+            .last_fixed64(data_point::START_TIME_UNIX_NANO)
+            .unwrap_or(0)
     }
     /// Time, nanoseconds since the epoch.
     pub fn time_unix_nano(&self) -> u64 {
-        self.p.last_fixed64(3).unwrap_or(0)
+        self.p.last_fixed64(data_point::TIME_UNIX_NANO).unwrap_or(0)
     }
     /// A gauge or sum point's value: `as_double`, or `as_int` as f64, whichever came last.
     pub fn number_value(&self) -> Option<f64> {
         let mut last = None;
         for (f, v) in self.p.fields() {
             match (f, v) {
-                (4, Value::I64(x)) => last = Some(f64::from_bits(x)),
-                (6, Value::I64(x)) => last = Some(x as i64 as f64),
+                (number_data_point::AS_DOUBLE, Value::I64(x)) => last = Some(f64::from_bits(x)),
+                (number_data_point::AS_INT, Value::I64(x)) => last = Some(x as i64 as f64),
                 _ => {}
             }
         }
@@ -777,7 +815,7 @@ impl<'a> DataPointView<'a> {
     pub fn count(&self) -> u64 {
         match self.kind {
             MetricKind::Histogram | MetricKind::ExponentialHistogram | MetricKind::Summary => {
-                self.p.last_fixed64(4).unwrap_or(0)
+                self.p.last_fixed64(data_point::COUNT).unwrap_or(0)
             }
             _ => 0,
         }
@@ -786,7 +824,7 @@ impl<'a> DataPointView<'a> {
     pub fn sum(&self) -> Option<f64> {
         match self.kind {
             MetricKind::Histogram | MetricKind::ExponentialHistogram | MetricKind::Summary => {
-                self.p.last_fixed64(5).map(f64::from_bits)
+                self.p.last_fixed64(data_point::SUM).map(f64::from_bits)
             }
             _ => None,
         }

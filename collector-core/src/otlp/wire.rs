@@ -544,6 +544,17 @@ pub(crate) fn put_key(out: &mut Vec<u8>, field: u32, wt: WireType) {
     put_varint(out, (u64::from(field) << 3) | wt as u64);
 }
 
+/// The key of field `field` with wire type `wt` as the one byte it takes for fields 1 to
+/// 15, for code that matches keys as bytes (the validator's attribute fast path). Meant for
+/// `const` items, where a field outside 1..=15 fails the build instead of matching nothing.
+pub(crate) const fn key_byte(field: u32, wt: WireType) -> u8 {
+    assert!(
+        field >= 1 && field <= 15,
+        "a one-byte key needs a field of 1 to 15"
+    );
+    ((field << 3) | wt as u32) as u8
+}
+
 /// Appends a length-delimited field holding `body`.
 #[inline]
 pub(crate) fn put_len_field(out: &mut Vec<u8>, field: u32, body: &[u8]) {
@@ -728,6 +739,22 @@ mod tests {
             Reader::new(&big, 0).key().unwrap_err().problem,
             Problem::InvalidKey
         );
+    }
+
+    #[test]
+    fn key_byte_is_the_key_put_key_writes() {
+        for field in 1..=15 {
+            for wt in [
+                WireType::Varint,
+                WireType::I64,
+                WireType::Len,
+                WireType::I32,
+            ] {
+                let mut out = Vec::new();
+                put_key(&mut out, field, wt);
+                assert_eq!(out, [key_byte(field, wt)], "field {field}, {wt:?}");
+            }
+        }
     }
 
     #[test]

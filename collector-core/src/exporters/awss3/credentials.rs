@@ -318,7 +318,6 @@ mod tests {
     use super::*;
     use crate::aws::env::fixed as env;
 
-
     /// The source the chain picks in `vars`.
     fn source(vars: &[(&str, &str)]) -> Result<Source, String> {
         let t = HyperTransport::new().unwrap();

@@ -6,6 +6,7 @@ use super::pdata::{
     go_id, go_time, severity_name, span_kind, status_code, temporality, value_to_string,
 };
 use crate::Signal;
+use crate::otlp::fields::{log_record, span};
 use crate::otlp::text::go_f;
 use crate::otlp::wire::{Fields, Value};
 use crate::otlp::{
@@ -215,7 +216,7 @@ fn detailed_point(out: &mut String, dp: &DataPointView<'_>) {
 fn log_flags(raw: &[u8]) -> u32 {
     let mut flags = 0;
     for (f, v) in Fields::new(raw) {
-        if let (8, Value::I32(x)) = (f, v) {
+        if let (log_record::FLAGS, Value::I32(x)) = (f, v) {
             flags = x;
         }
     }
@@ -238,21 +239,25 @@ impl<'a> SpanExtras<'a> {
         };
         for (f, v) in Fields::new(span) {
             match (f, v) {
-                (11, Value::Len(event)) => {
+                (span::EVENTS, Value::Len(event)) => {
                     let mut dropped = 0;
                     for (f, v) in Fields::new(event) {
-                        if let (4, Value::Varint(x)) = (f, v) {
+                        if let (span::event::DROPPED_ATTRIBUTES_COUNT, Value::Varint(x)) = (f, v) {
                             dropped = x as u32;
                         }
                     }
                     extras.event_dropped.push(dropped);
                 }
-                (13, Value::Len(link)) => {
+                (span::LINKS, Value::Len(link)) => {
                     let (mut state, mut dropped) = ("", 0);
                     for (f, v) in Fields::new(link) {
                         match (f, v) {
-                            (3, Value::Len(b)) => state = std::str::from_utf8(b).unwrap_or(""),
-                            (5, Value::Varint(x)) => dropped = x as u32,
+                            (span::link::TRACE_STATE, Value::Len(b)) => {
+                                state = std::str::from_utf8(b).unwrap_or("")
+                            }
+                            (span::link::DROPPED_ATTRIBUTES_COUNT, Value::Varint(x)) => {
+                                dropped = x as u32
+                            }
                             _ => {}
                         }
                     }

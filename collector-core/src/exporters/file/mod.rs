@@ -394,7 +394,11 @@ impl Grouped {
             };
             // The entry re-framed as field 1 of a request: a request of its own group.
             let out = &mut groups[i].1;
-            crate::otlp::wire::put_key(out, 1, crate::otlp::wire::WireType::Len);
+            crate::otlp::wire::put_key(
+                out,
+                crate::otlp::fields::export_request::RESOURCE_X,
+                crate::otlp::wire::WireType::Len,
+            );
             crate::otlp::wire::put_varint(out, e.body_len() as u64);
             for piece in e.pieces() {
                 out.extend_from_slice(piece);

@@ -238,7 +238,6 @@ mod tests {
     use crate::components::processors::resourcedetection::AttributeToggle;
     use std::sync::Arc;
 
-
     #[test]
     fn identity_document_to_attributes() {
         let doc: IdentityDocument = serde_json::from_str(

@@ -48,11 +48,15 @@ pub(crate) fn apply(payload: &mut Payload, detected: &Detected, override_: bool)
             });
         }
         if !detected.schema_url.is_empty() && entry.view().schema_url().is_empty() {
-            // `schema_url` (field 3) appended as a piece of its own: a decoder keeps the
+            // `schema_url` appended as a piece of its own: a decoder keeps the
             // last occurrence of a singular field, so an explicit empty one earlier is
             // overridden, and every other field keeps its bytes.
             let mut field = Vec::with_capacity(detected.schema_url.len() + 3);
-            crate::otlp::wire::put_len_field(&mut field, 3, detected.schema_url.as_bytes());
+            crate::otlp::wire::put_len_field(
+                &mut field,
+                crate::otlp::fields::resource_x::SCHEMA_URL,
+                detected.schema_url.as_bytes(),
+            );
             let mut pieces: smallvec::SmallVec<[bytes::Bytes; 2]> =
                 entry.pieces().iter().cloned().collect();
             pieces.push(bytes::Bytes::from(field));
@@ -436,15 +440,14 @@ mod tests {
     use super::super::detector::SCHEMA_1_6_1;
     use super::super::detector::tests::{det, s};
     use super::*;
-    use crate::aws::env::fixed as env;
     use crate::Signal;
+    use crate::aws::env::fixed as env;
     use crate::config::Duration as CfgDuration;
     use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
     use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
     use opentelemetry_proto::tonic::resource::v1::Resource;
     use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
     use prost::Message;
-
 
     fn kv(k: &str, v: &str) -> KeyValue {
         KeyValue {
