@@ -230,19 +230,11 @@ impl ServerHandle {
     pub(crate) async fn shutdown(self, grace: Duration) {
         let _ = self.stop.send(STOPPING);
         let mut tasks = self.tasks;
-        let all = async {
-            for t in &mut tasks {
-                let _ = t.await;
-            }
-        };
+        let all = crate::pipeline::join_in_order(&mut tasks);
         if tokio::time::timeout(grace, all).await.is_err() {
             // Past the grace: connections still open are closed now.
             let _ = self.stop.send(KILLED);
-            let all = async {
-                for t in &mut tasks {
-                    let _ = t.await;
-                }
-            };
+            let all = crate::pipeline::join_in_order(&mut tasks);
             if tokio::time::timeout(Duration::from_millis(100), all)
                 .await
                 .is_err()

@@ -129,6 +129,17 @@ impl std::fmt::Debug for Refusal {
 }
 
 /// A boxed future, for the object-safe traits of the pipeline.
+/// Waits for `tasks` in order, removing each as it finishes: what is left when the wait is
+/// cut short (a timeout drops this future) are the unfinished ones, which may be aborted
+/// and awaited again. Awaiting a `JoinHandle` after it returned panics, so the finished
+/// ones must not stay in the list.
+pub(crate) async fn join_in_order<T>(tasks: &mut Vec<tokio::task::JoinHandle<T>>) {
+    while let Some(t) = tasks.first_mut() {
+        let _ = t.await;
+        tasks.remove(0);
+    }
+}
+
 pub(crate) type BoxFuture<'a, T> =
     std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 
@@ -658,6 +669,34 @@ const SYNC_EXPORT_BOUND: std::time::Duration = std::time::Duration::from_secs(30
 mod tests {
     use super::*;
     use crate::Signal;
+
+    /// A wait cut short leaves only the unfinished tasks, so aborting and awaiting the rest
+    /// never polls a finished handle (which panics: a failed start that stopped an
+    /// exporter at once crashed the binary about one time in twenty).
+    #[tokio::test]
+    async fn a_cut_short_join_keeps_only_unfinished_tasks() {
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let mut tasks = vec![
+            tokio::spawn(async {}),
+            tokio::spawn(async {
+                let _ = rx.await;
+            }),
+        ];
+        tokio::task::yield_now().await;
+        let cut = tokio::time::timeout(
+            std::time::Duration::from_millis(50),
+            join_in_order(&mut tasks),
+        )
+        .await;
+        assert!(cut.is_err());
+        assert_eq!(tasks.len(), 1, "the finished task left the list");
+        for t in &tasks {
+            t.abort();
+        }
+        join_in_order(&mut tasks).await;
+        assert!(tasks.is_empty());
+        drop(tx);
+    }
     use parking_lot::Mutex;
     use tokio::sync::Notify;
 

@@ -240,11 +240,7 @@ impl ExporterRuntime {
         let _ = self.stop.send(true);
         self.shared.queue.close();
         let mut tasks: Vec<_> = std::mem::take(&mut *self.tasks.lock());
-        let all = async {
-            for t in &mut tasks {
-                let _ = t.await;
-            }
-        };
+        let all = super::join_in_order(&mut tasks);
         if tokio::time::timeout_at(deadline.into(), all).await.is_err() {
             for t in &tasks {
                 t.abort();
