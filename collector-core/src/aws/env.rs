@@ -14,9 +14,8 @@ pub(crate) fn process_env() -> EnvLookup {
 
 /// An environment of exactly `vars`, for tests.
 #[cfg(test)]
-pub(crate) fn fixed<'a>(vars: impl AsRef<[(&'a str, &'a str)]>) -> EnvLookup {
+pub(crate) fn fixed(vars: &[(&str, &str)]) -> EnvLookup {
     let vars: Vec<(String, String)> = vars
-        .as_ref()
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect();

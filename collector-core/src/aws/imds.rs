@@ -35,23 +35,20 @@ mod tests {
 
     #[test]
     fn endpoint_and_disabled_from_the_environment() {
-        assert_eq!(endpoint(&env(vec![])), DEFAULT_ENDPOINT);
+        assert_eq!(endpoint(&env(&[])), DEFAULT_ENDPOINT);
         assert_eq!(
-            endpoint(&env(vec![(
+            endpoint(&env(&[(
                 "AWS_EC2_METADATA_SERVICE_ENDPOINT",
                 " http://127.0.0.1:1234/ "
             )])),
             "http://127.0.0.1:1234"
         );
         assert_eq!(
-            endpoint(&env(vec![(
-                "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE",
-                "IPv6"
-            )])),
+            endpoint(&env(&[("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "IPv6")])),
             IPV6_ENDPOINT
         );
-        assert!(disabled(&env(vec![("AWS_EC2_METADATA_DISABLED", "TRUE")])));
-        assert!(!disabled(&env(vec![("AWS_EC2_METADATA_DISABLED", "1")])));
-        assert!(!disabled(&env(vec![])));
+        assert!(disabled(&env(&[("AWS_EC2_METADATA_DISABLED", "TRUE")])));
+        assert!(!disabled(&env(&[("AWS_EC2_METADATA_DISABLED", "1")])));
+        assert!(!disabled(&env(&[])));
     }
 }

@@ -307,10 +307,7 @@ mod tests {
     async fn fargate_hint_skips_without_a_request() {
         // An endpoint nothing listens on: port 9 (discard) on 127.0.0.1 would refuse, but no
         // connection must even be tried.
-        let e = env(vec![(
-            "AWS_EC2_METADATA_SERVICE_ENDPOINT",
-            "http://127.0.0.1:9",
-        )]);
+        let e = env(&[("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:9")]);
         let (tx, rx) = watch::channel(EcsHint::Pending);
         tx.send_replace(EcsHint::Fargate);
         let d = detect(
