@@ -290,6 +290,47 @@ def test_header_only_stream_flood_is_capped(collector):
         sink.stop()
 
 
+def settings_of(port, send_request=False):
+    """Opens HTTP/2 (prior knowledge) to `port`; returns the server's SETTINGS and the
+    socket."""
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + h2_frame(4, 0, 0))
+    got = read_frames(s, time.time() + 1)
+    settings = [p for k, sid, p in got if k == 4 and sid == 0 and p]
+    return {
+        int.from_bytes(p[i : i + 2], "big"): int.from_bytes(p[i + 2 : i + 6], "big")
+        for p in settings
+        for i in range(0, len(p), 6)
+    }, s
+
+
+def test_http_receiver_speaks_h2c_capped_at_250_streams(collector):
+    c = collector()
+    limits, s = settings_of(c.http)
+    assert limits.get(3) == 250, limits
+    s.close()
+    assert c.stop() == 0
+
+
+def test_idle_grpc_connections_are_closed_after_max_connection_idle(collector):
+    sink = SpanSink()
+    try:
+        c = collector(
+            config(
+                sink,
+                grpc_extra="keepalive:\n          server_parameters:\n            max_connection_idle: 500ms",
+            )
+        )
+        # A client that sends one request and then idles gets a GOAWAY.
+        provider = good_client(c.grpc, 5)
+        assert sink.wait_for(5) == 5
+        assert c.wait_metric("otelcol_receiver_connections_closed_total", 1, 'reason="idle"', timeout=5) >= 1
+        provider.shutdown()
+        assert c.stop() == 0
+    finally:
+        sink.stop()
+
+
 def test_health_answers_under_its_path_prefix(collector):
     c = collector()
     for path in ["/", "/health", "/healthz", "/anything/deeper"]:
