@@ -16,6 +16,7 @@ use crate::pipeline::build::{Build, Context, Extension, Factory, Receiver, Share
 use crate::pipeline::exporter::ExporterRuntime;
 use crate::pipeline::health::Health;
 use crate::pipeline::ingest::Ingest;
+use crate::pipeline::persist::{self, Persist, Readers};
 use crate::pipeline::{
     Consumer, Counted, ExporterFanout, ExporterQueue, Guarded, Processor, Tally,
 };
@@ -57,6 +58,8 @@ struct Running {
     ready_task: Mutex<Option<tokio::task::JoinHandle<()>>>,
     ready_tx: Arc<tokio::sync::watch::Sender<bool>>,
     exporters: Vec<Arc<ExporterRuntime>>,
+    /// The persistent queues' readers.
+    readers: Readers,
     servers: Mutex<Vec<ServerHandle>>,
     tally: Arc<Tally>,
     registry: Registry,
@@ -164,9 +167,12 @@ impl Collector {
             receivers,
             exporters,
             processors,
+            logs,
             listen,
             embedded_targets,
         } = started_parts;
+        // Exporters and processors run: the logs' readers feed them what is on disk.
+        let readers = Readers::start(logs, &budget, &tally);
 
         // Ports are open; the health check turns 200 once every processor is ready (resource
         // detection done or timed out). Until then such a processor holds payloads back.
@@ -217,6 +223,7 @@ impl Collector {
                 ready_task: Mutex::new(ready_task),
                 ready_tx,
                 exporters,
+                readers,
                 servers: Mutex::new(servers),
                 tally,
                 registry,
@@ -238,6 +245,8 @@ struct Parts {
     receivers: Vec<(String, Box<dyn Receiver>)>,
     exporters: Vec<Arc<ExporterRuntime>>,
     processors: Vec<Arc<dyn Processor>>,
+    /// Persistent queues' logs (their readers start with the collector).
+    logs: Vec<Arc<persist::Log>>,
     listen: Vec<(String, SocketAddr)>,
     embedded_targets: Mutex<Targets>,
 }
@@ -257,6 +266,9 @@ impl Parts {
         }
         for e in &self.exporters {
             e.shutdown(now, now).await;
+        }
+        for l in &self.logs {
+            l.wal.close();
         }
         for (_, e) in &self.extensions {
             e.shutdown(Duration::ZERO).await;
@@ -343,6 +355,114 @@ impl<'a> Builder<'a> {
         }
         built.reverse();
         Ok((next, built))
+    }
+
+    /// A pipeline whose exporters `stored` have `sending_queue::storage`: the processors
+    /// before `batch` in front of the [`Persist`] stage, which writes the logs and feeds the
+    /// exporters without storage (`queues`) through the processors from `batch` on; each
+    /// exporter with storage gets its own copy of those, fed by its log's reader
+    /// (`pipeline/persist.rs`). Returns the consumer receivers feed, the processors first
+    /// to last, and the logs.
+    fn persistent(
+        &self,
+        cfg: &Config,
+        pid: &str,
+        ids: &[String],
+        queues: Vec<Arc<dyn ExporterQueue>>,
+        stored: Vec<Arc<ExporterRuntime>>,
+    ) -> Result<(Chain, Vec<Arc<persist::Log>>), Error> {
+        let signal = pipeline_signal(pid);
+        let at = ids
+            .iter()
+            .position(|id| {
+                cfg.component(Kind::Processor, id)
+                    .is_ok_and(|c| c.factory.name == persist::LOG_BEFORE)
+            })
+            .unwrap_or(ids.len());
+        let (before, after) = ids.split_at(at);
+        let mut built = Vec::new();
+        let rest = if queues.is_empty() {
+            None
+        } else {
+            let (chain, mine) = self.chain(cfg, signal, after, ExporterFanout::new(queues))?;
+            built.extend(mine);
+            Some(chain)
+        };
+        // One log per storage extension the exporters name.
+        let mut by_storage: Vec<(String, Vec<Arc<ExporterRuntime>>)> = Vec::new();
+        for e in stored {
+            let sid = e.disk().map(|d| d.storage.clone()).unwrap_or_default();
+            match by_storage.iter_mut().find(|(s, _)| *s == sid) {
+                Some((_, v)) => v.push(e),
+                None => by_storage.push((sid, vec![e])),
+            }
+        }
+        let mut logs = Vec::new();
+        for (sid, exporters) in by_storage {
+            let first = exporters
+                .first()
+                .map(|e| e.id().to_owned())
+                .unwrap_or_default();
+            let in_exporter = |msg: String| {
+                Error::new(
+                    ErrorKind::Config,
+                    format!("exporter {first}: sending_queue::storage: {msg}"),
+                )
+            };
+            let storage = match self.extensions.iter().find(|(id, _)| *id == sid) {
+                None => {
+                    return Err(in_exporter(format!(
+                        "no storage client extension found: {sid:?} must be configured under `extensions` and listed in `service::extensions`"
+                    )));
+                }
+                Some((_, e)) => e.storage().ok_or_else(|| {
+                    in_exporter(format!(
+                        "requested extension is not a storage extension: {sid:?}"
+                    ))
+                })?,
+            };
+            let dir = storage.log_dir(pid);
+            let ids: Vec<&str> = exporters.iter().map(|e| e.id()).collect();
+            let (wal, bits, damage) =
+                crate::storage::Wal::open(&dir, &storage, &ids).map_err(|e| {
+                    Error::with_source(
+                        ErrorKind::Io,
+                        format!(
+                            "pipeline {pid}: cannot open the persistent queue in {}: {e}",
+                            dir.display()
+                        ),
+                        e,
+                    )
+                })?;
+            for (path, offset, why) in &damage.torn {
+                tracing::warn!(
+                    pipeline = pid,
+                    file = %path.display(),
+                    offset,
+                    "The persistent queue has a damaged record ({why}); skipping the rest of that file and delivering everything else."
+                );
+            }
+            let mut targets = Vec::new();
+            for (e, bit) in exporters.into_iter().zip(bits) {
+                let (chain, mine) =
+                    self.chain(cfg, signal, after, ExporterFanout::new(vec![e.clone()]))?;
+                built.extend(mine);
+                targets.push((bit, e, chain));
+            }
+            logs.push(persist::Log::new(
+                pid,
+                &sid,
+                signal,
+                wal,
+                targets,
+                self.registry,
+            ));
+        }
+        let persist = Arc::new(Persist::new(pid, logs.clone(), rest, self.tally.clone()));
+        let (chain, mut mine) = self.chain(cfg, signal, before, persist)?;
+        // Pipeline order: the processors before the log first.
+        mine.extend(built);
+        Ok(((chain, mine), logs))
     }
 
     /// The exporter `id` for `signal`.
@@ -448,6 +568,7 @@ impl Collector {
         for (pid, p) in &cfg.service.pipelines {
             let signal = pipeline_signal(pid);
             let mut queues: Vec<Arc<dyn ExporterQueue>> = Vec::new();
+            let mut stored: Vec<Arc<ExporterRuntime>> = Vec::new();
             for eid in &p.exporters {
                 let key = (eid.clone(), signal);
                 let rt = match exporters.get(&key) {
@@ -458,10 +579,24 @@ impl Collector {
                         rt
                     }
                 };
-                queues.push(rt);
+                if rt.disk().is_some() {
+                    stored.push(rt);
+                } else {
+                    queues.push(rt);
+                }
             }
-            let (chain, mine) = b.chain(cfg, signal, &p.processors, ExporterFanout::new(queues))?;
-            processors.extend(mine);
+            let chain = if stored.is_empty() {
+                let (chain, mine) =
+                    b.chain(cfg, signal, &p.processors, ExporterFanout::new(queues))?;
+                processors.extend(mine);
+                chain
+            } else {
+                let ((chain, mine), logs) =
+                    b.persistent(cfg, pid, &p.processors, queues, stored)?;
+                processors.extend(mine);
+                parts.logs.extend(logs);
+                chain
+            };
             pipelines.insert(pid.clone(), (signal, chain));
         }
         let exporters: Vec<Arc<ExporterRuntime>> = exporters.into_values().collect();
@@ -641,19 +776,37 @@ impl CollectorHandle {
         if !self.inner.ingest.settled(deadline.into()).await {
             return Err(late());
         }
-        // In pipeline order: a batch cut lands in the exporter queues before they are
-        // waited for.
-        for p in &self.inner.processors {
-            if !p.flush(deadline).await {
+        let marks = self.inner.readers.marks();
+        loop {
+            // In pipeline order: a batch cut lands in the exporter queues before they are
+            // waited for.
+            for p in &self.inner.processors {
+                if !p.flush(deadline).await {
+                    return Err(late());
+                }
+            }
+            for e in &self.inner.exporters {
+                if !e.flush(deadline).await {
+                    return Err(late());
+                }
+            }
+            // A persistent queue's records are read on their own time: flushed again
+            // until every one written before the call is released.
+            if self.inner.readers.released(&marks) {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
                 return Err(late());
             }
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        for e in &self.inner.exporters {
-            if !e.flush(deadline).await {
-                return Err(late());
-            }
-        }
-        Ok(())
+    }
+
+    /// Items still in persistent queues (`sending_queue::storage`): written to disk and not
+    /// yet delivered or dropped by every exporter that needs them. After
+    /// [`shutdown`](Self::shutdown), what the next start will deliver.
+    pub fn items_on_disk(&self) -> u64 {
+        self.inner.readers.items_on_disk()
     }
 
     /// Stops the collector within `timeout`, sharing it between the stages: health goes
@@ -689,6 +842,8 @@ impl CollectorHandle {
         }
         // Ingested payloads still held at a stage give up (counted).
         self.inner.ingest.stop();
+        // Persistent queues stop reading: what is on disk stays there.
+        self.inner.readers.stop().await;
 
         // Processors in pipeline order, so a batch flushes into exporters still running;
         // then every exporter drains at the same time.
@@ -711,6 +866,7 @@ impl CollectorHandle {
         for t in tasks {
             let _ = t.await;
         }
+        self.inner.readers.close();
         tracing::info!("Stopping extensions...");
         let servers: Vec<_> = std::mem::take(&mut *self.inner.servers.lock());
         let grace = deadline

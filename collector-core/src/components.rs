@@ -49,6 +49,7 @@ pub(crate) mod exporters {
 /// Extensions: what runs beside the pipelines.
 #[path = "extensions"]
 pub(crate) mod extensions {
+    pub(crate) mod file_storage;
     pub(crate) mod health_check;
 }
 
@@ -70,6 +71,7 @@ pub(crate) static FACTORIES: &[&Factory] = &[
     &exporters::file::FACTORY,
     &exporters::nop::FACTORY,
     &extensions::health_check::FACTORY,
+    &extensions::file_storage::FACTORY,
     #[cfg(test)]
     &processors::test_panic::FACTORY,
 ];

@@ -95,6 +95,11 @@ impl EmbeddedCollector {
         self.handle.ingest(signal, data)
     }
 
+    /// See [`CollectorHandle::items_on_disk`]: what persistent queues still hold.
+    pub fn items_on_disk(&self) -> u64 {
+        self.handle.items_on_disk()
+    }
+
     /// Blocks until everything ingested before the call is delivered or counted as dropped.
     ///
     /// # Errors

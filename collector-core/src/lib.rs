@@ -40,6 +40,7 @@ mod memory;
 pub mod otlp;
 pub(crate) mod pipeline;
 pub(crate) mod server;
+mod storage;
 pub(crate) mod telemetry;
 pub(crate) mod tls;
 

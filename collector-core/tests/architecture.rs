@@ -3,7 +3,7 @@
 //! - `config/` names no component: it loads with the factories it is given;
 //! - no component folder (`<kind>/<type>/`) imports another, except a component that wraps
 //!   another ([`WRAPS`]);
-//! - the shared layers (`pipeline/`, `otlp/`, `config/`, `aws/`, `memory.rs`) and the
+//! - the shared layers (`pipeline/`, `otlp/`, `config/`, `storage/`, `aws/`, `memory.rs`) and the
 //!   collector (`collector.rs`, `embed.rs`) import no component: only `components.rs` (the
 //!   list of factories) and the benchmark hooks do;
 //! - no circle in the import graph crosses a component folder.
@@ -30,8 +30,9 @@ const KINDS: [&str; 5] = [
 const WRAPS: &[(&str, &str)] = &[("exporters/loadbalancing", "exporters/otlp")];
 
 /// Modules that must not import a component.
-const NO_COMPONENTS: [&str; 7] = [
+const NO_COMPONENTS: [&str; 8] = [
     "config",
+    "storage",
     "pipeline",
     "otlp",
     "aws",

@@ -135,6 +135,17 @@ enum otelcol_result otelcol_collector_shutdown(struct otelcol_collector *c,
                                                uint32_t timeout_ms,
                                                struct otelcol_report *report);
 
+// Writes to `*out` how many items are in the collector's persistent queues
+// (`sending_queue::storage`): written to disk and not yet delivered or dropped by every
+// exporter that needs them. After `otelcol_collector_flush` or
+// `otelcol_collector_shutdown`, what is left for the next start; 0 without a persistent
+// queue or before the start.
+//
+// # Safety
+//
+// `c` is NULL or a live handle; `out` is NULL or writable.
+enum otelcol_result otelcol_collector_items_on_disk(struct otelcol_collector *c, uint64_t *out);
+
 // Shuts the collector down if it runs (waiting up to 5 s for its data), then frees the
 // handle. NULL is a no-op. No other call may use the handle during or after this one.
 //

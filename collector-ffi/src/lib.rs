@@ -103,8 +103,8 @@ enum State {
     Running(Arc<EmbeddedCollector>),
     /// Running in the parent of this forked process: started again here on first use.
     Forked,
-    /// Shut down, with its report.
-    Stopped(otelcol_report),
+    /// Shut down, with its report and the items it left in persistent queues.
+    Stopped(otelcol_report, u64),
 }
 
 /// An opaque collector handle.
@@ -135,7 +135,7 @@ impl otelcol_collector {
                     State::Forked
                 }
                 State::Created => State::Created,
-                State::Stopped(r) => State::Stopped(r),
+                State::Stopped(r, d) => State::Stopped(r, d),
                 State::Forked => State::Forked,
             };
         });
@@ -155,7 +155,7 @@ impl otelcol_collector {
                 Ok(c)
             }
             State::Created => Err(Error::NotRunning("the collector is not started".into())),
-            State::Stopped(_) => Err(Error::NotRunning("the collector is shut down".into())),
+            State::Stopped(..) => Err(Error::NotRunning("the collector is shut down".into())),
         }
     }
 }
@@ -266,7 +266,7 @@ pub unsafe extern "C" fn otelcol_collector_start(c: *mut otelcol_collector) -> o
                 Ok(())
             }
             State::Running(_) | State::Forked => Ok(()),
-            State::Stopped(_) => Err(Error::NotRunning("the collector is shut down".into())),
+            State::Stopped(..) => Err(Error::NotRunning("the collector is shut down".into())),
         }
     })
 }
@@ -347,12 +347,12 @@ fn shutdown(c: &otelcol_collector, timeout: Duration) -> Result<otelcol_report, 
         let mut st = c.state();
         match std::mem::replace(&mut *st, State::Created) {
             State::Running(r) => r,
-            State::Stopped(r) => {
-                *st = State::Stopped(r);
+            State::Stopped(r, d) => {
+                *st = State::Stopped(r, d);
                 return Ok(r);
             }
             State::Created | State::Forked => {
-                *st = State::Stopped(otelcol_report::default());
+                *st = State::Stopped(otelcol_report::default(), 0);
                 return Ok(otelcol_report::default());
             }
         }
@@ -364,8 +364,39 @@ fn shutdown(c: &otelcol_collector, timeout: Duration) -> Result<otelcol_report, 
         delivered_items: r.delivered_items,
         dropped_items: r.dropped_items,
     };
-    *c.state() = State::Stopped(report);
+    *c.state() = State::Stopped(report, running.items_on_disk());
     Ok(report)
+}
+
+/// Writes to `*out` how many items are in the collector's persistent queues
+/// (`sending_queue::storage`): written to disk and not yet delivered or dropped by every
+/// exporter that needs them. After `otelcol_collector_flush` or
+/// `otelcol_collector_shutdown`, what is left for the next start; 0 without a persistent
+/// queue or before the start.
+///
+/// # Safety
+///
+/// `c` is NULL or a live handle; `out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn otelcol_collector_items_on_disk(
+    c: *mut otelcol_collector,
+    out: *mut u64,
+) -> otelcol_result {
+    guard(|| {
+        // SAFETY: as documented.
+        let c = unsafe { handle(c) }?;
+        if out.is_null() {
+            return Err(Error::InvalidArgument("out is NULL".into()));
+        }
+        let n = match &*c.state() {
+            State::Running(r) => r.items_on_disk(),
+            State::Stopped(_, d) => *d,
+            State::Created | State::Forked => 0,
+        };
+        // SAFETY: `out` is writable, as documented, and not NULL.
+        unsafe { *out = n };
+        Ok(())
+    })
 }
 
 /// Shuts the collector down if it runs (waiting up to 5 s for its data), then frees the

@@ -217,3 +217,81 @@ fn the_c_example_runs() {
     let out = run(&mut Command::new(&exe));
     assert!(out.contains("delivered 1, dropped 0"), "{out}");
 }
+
+/// The configuration of [`inputs`], with the exporter's queue on disk in `dir` and the
+/// exporter sending to `addr`.
+fn durable_config(dir: &Path, addr: std::net::SocketAddr) -> PathBuf {
+    let storage = dir.join("storage");
+    let yaml = format!(
+        "receivers:
+  embedded: {{}}
+extensions:
+  file_storage:
+    directory: {}
+    create_directory: true
+processors:
+  batch:
+    timeout: 100ms
+exporters:
+  otlp:
+    endpoint: {addr}
+    tls:
+      insecure: true
+    sending_queue:
+      storage: file_storage
+service:
+  extensions: [file_storage]
+  telemetry:
+    logs:
+      level: warn
+  pipelines:
+    traces:
+      receivers: [embedded]
+      processors: [batch]
+      exporters: [otlp]
+",
+        storage.display()
+    );
+    let config = dir.join("durable.yaml");
+    std::fs::write(&config, yaml).unwrap();
+    config
+}
+
+#[test]
+fn a_c_program_killed_right_after_ingest_loses_nothing() {
+    use std::os::unix::process::ExitStatusExt;
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    // The backend is down while the program ingests and dies.
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let dir = work_dir("durable");
+    let _ = std::fs::remove_dir_all(dir.join("storage"));
+    let sink_for_inputs = rt.block_on(sink::Sink::start(None));
+    let (_, req) = inputs(&dir, &sink_for_inputs);
+    let config = durable_config(&dir, addr);
+    let exe = compile("durable", &dir);
+    let out = Command::new(&exe)
+        .arg(&config)
+        .arg(&req)
+        .args(["kill", "20"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.signal(),
+        Some(9),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains(&format!("{} items on disk", 20 * SPANS)),
+        "{stdout}"
+    );
+    // Back up: the next process delivers all of it.
+    let sink = rt.block_on(sink::Sink::start_on(addr, None));
+    let out = run(Command::new(&exe).arg(&config).arg(&req).arg("drain"));
+    assert!(out.starts_with("ok"), "{out}");
+    wait_for(&sink, 20 * SPANS);
+}

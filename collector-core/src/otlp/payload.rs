@@ -194,6 +194,18 @@ pub struct Payload {
     /// small remainder of a large buffer shows as sparse and [`compact`](Self::compact)
     /// copies it out.
     retained: usize,
+    /// What must live as long as any part of this payload: the persistent queue's claims
+    /// on the log records it came from. Splits share them, appends gather them.
+    holds: Vec<std::sync::Arc<dyn Hold>>,
+}
+
+/// A claim that lives as long as any part of a payload and acts when the last part goes:
+/// the persistent queue releases a log record for an exporter when the payload read from
+/// it is gone, delivered, dropped on purpose or dropped for good.
+pub(crate) trait Hold: Send + Sync + std::fmt::Debug {
+    /// The payload goes without having been dealt with (the collector is stopping): what
+    /// the claim would release must stay for the next start.
+    fn keep(&self);
 }
 
 impl Payload {
@@ -205,6 +217,7 @@ impl Payload {
             items: 0,
             metadata: None,
             retained: 0,
+            holds: Vec::new(),
         }
     }
 
@@ -278,6 +291,7 @@ impl Payload {
             items,
             metadata: None,
             retained: bytes.len(),
+            holds: Vec::new(),
         }
     }
 
@@ -291,6 +305,7 @@ impl Payload {
             items,
             metadata: self.metadata.clone(),
             retained: self.retained,
+            holds: self.holds.clone(),
         }
     }
 
@@ -412,6 +427,20 @@ impl Payload {
             self.metadata = other.metadata;
         }
         self.entries.extend(other.entries);
+        self.holds.extend(other.holds);
+    }
+
+    /// Adds a claim that lives as long as any part of this payload.
+    pub(crate) fn hold(&mut self, hold: std::sync::Arc<dyn Hold>) {
+        self.holds.push(hold);
+    }
+
+    /// This payload is being dropped undelivered because the collector stops: the claims
+    /// it carries keep their records for the next start.
+    pub(crate) fn keep(&self) {
+        for h in &self.holds {
+            h.keep();
+        }
     }
 
     /// True when the payload keeps alive buffers much larger than itself (more than four

@@ -94,10 +94,13 @@ pub(crate) trait Extension: Any + Send + Sync {
     /// Stops it within `grace`.
     fn shutdown(&self, grace: Duration) -> BoxFuture<'_, ()>;
     /// For [`Context::extension`]: another component's view of it.
-    // Read by the components that use an extension (a persistent queue's `file_storage`);
-    // none is built yet, so only the tests read it.
     #[cfg_attr(not(test), allow(dead_code))]
     fn as_any(&self) -> &dyn Any;
+    /// The storage a persistent queue keeps its log in, for a storage extension
+    /// (`file_storage`).
+    fn storage(&self) -> Option<Arc<crate::storage::Storage>> {
+        None
+    }
 }
 
 /// State that the instances of one component id share (a memory limiter's state across the
@@ -257,6 +260,7 @@ mod tests {
         assert_eq!((*b, *c), (7, 9));
         let otlp = ctx("otlp");
         let found = otlp.extension("file_storage/x").unwrap();
+        assert!(found.storage().is_none());
         assert_eq!(
             found.as_any().downcast_ref::<Named>().map(|n| n.0),
             Some("x")

@@ -10,7 +10,7 @@ use bytes::Bytes;
 use tokio::sync::Notify;
 
 use super::Tally;
-use super::{Consumer, DropReason, Pending, ReceiverFanout, Refusal};
+use super::{Consumer, DropReason, Pending, ReceiverFanout, Refusal, Settled};
 use crate::memory::Budget;
 use crate::otlp::Payload;
 use crate::otlp::payload::DecodeError;
@@ -39,6 +39,14 @@ async fn step(pending: Pending, stop: &mut tokio::sync::watch::Receiver<bool>) -
         return Held::Stopped;
     }
     match pending {
+        Pending::Commit { .. } => {
+            let far = tokio::time::Instant::now() + std::time::Duration::from_secs(3600);
+            match pending.settle(far, Some(stop.clone())).await {
+                Settled::Taken => Held::Taken,
+                Settled::Refused(r) => Held::Refused(r),
+                Settled::TimedOut => Held::Stopped,
+            }
+        }
         Pending::Outcome(fut) => tokio::select! {
             r = fut => match r {
                 Ok(()) => Held::Taken,
@@ -168,7 +176,9 @@ impl Ingest {
             return Ok(());
         }
         let mut offered = fanout.offer(payload);
-        // Waits are held on tasks: `ingest` never waits, so what waits is acknowledged.
+        // The one wait in place: a persistent queue's commit (`fsync: true`).
+        offered.commit_blocking();
+        // Other waits are held on tasks: `ingest` never waits, so what waits is acknowledged.
         let pending = offered.take_pending();
         if !pending.is_empty() {
             offered.hold();

@@ -11,6 +11,7 @@ pub(crate) mod exporter;
 pub(crate) mod health;
 pub(crate) mod ingest;
 pub(crate) mod panics;
+pub(crate) mod persist;
 
 use std::sync::Arc;
 
@@ -124,6 +125,7 @@ impl std::fmt::Debug for Refusal {
             Refusal::Dropped(m) => f.debug_tuple("Dropped").field(m).finish(),
             Refusal::Pending(Pending::Room { .. }) => f.write_str("Pending(Room)"),
             Refusal::Pending(Pending::Outcome(_)) => f.write_str("Pending(Outcome)"),
+            Refusal::Pending(Pending::Commit { seq, .. }) => write!(f, "Pending(Commit {seq})"),
         }
     }
 }
@@ -160,6 +162,13 @@ pub(crate) enum Pending {
     /// The payload was handed over and its outcome will be known (an export without a
     /// queue, or with `wait_for_result`).
     Outcome(BoxFuture<'static, Result<(), Refusal>>),
+    /// The payload is written to a persistent queue's log and is taken once the log's
+    /// group commit covers record `seq` (`fsync: true`). An embedder's `ingest` waits for
+    /// this one in place (docs/guarantees.md).
+    Commit {
+        wal: Arc<crate::storage::Wal>,
+        seq: u64,
+    },
 }
 
 /// How long one wait for room lasts before the stage is offered the payload again, in case
@@ -197,6 +206,15 @@ impl Pending {
         let mut pending = self;
         loop {
             match pending {
+                Pending::Commit { wal, seq } => {
+                    return tokio::select! {
+                        r = wal.synced(seq) => match r {
+                            Ok(()) => Settled::Taken,
+                            Err(e) => Settled::Refused(Refusal::Retryable(e)),
+                        },
+                        _ = stopped(&mut stop) => Settled::TimedOut,
+                    };
+                }
                 Pending::Outcome(fut) => {
                     let outcome = tokio::select! {
                         r = tokio::time::timeout_at(deadline, fut) => r,
@@ -454,6 +472,22 @@ impl Offered {
     /// embedded receiver, which never makes its caller wait).
     pub(crate) fn hold(&mut self) {
         self.taken = true;
+    }
+
+    /// Waits in place, blocking the thread, for the persistent queues' commits
+    /// ([`Pending::Commit`]): an embedder's `ingest` returns once its data is on stable
+    /// storage, as `fsync: true` promises.
+    pub(crate) fn commit_blocking(&mut self) {
+        let pending = std::mem::take(&mut self.pending);
+        for (id, p) in pending {
+            match p {
+                Pending::Commit { wal, seq } => match wal.synced_blocking(seq) {
+                    Ok(()) => self.taken = true,
+                    Err(e) => self.refused.push((id, Refusal::Retryable(e))),
+                },
+                other => self.pending.push((id, other)),
+            }
+        }
     }
 
     /// Takes the waits out, for a caller that settles them itself (the embedded receiver

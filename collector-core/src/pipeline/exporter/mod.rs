@@ -103,6 +103,73 @@ struct Shared {
     /// Items taken off the queue and not yet delivered or dropped: what an abort at the
     /// shutdown deadline cuts off.
     in_flight: std::sync::atomic::AtomicU64,
+    /// With `storage`: this exporter's share of the disk.
+    disk: Option<DiskShare>,
+}
+
+/// An exporter's share of the persistent queue's disk (`queue_size` in `sizer` units,
+/// over every pipeline's log that feeds it).
+pub(crate) struct DiskShare {
+    /// The `sending_queue::storage` extension id.
+    pub(crate) storage: String,
+    capacity: u64,
+    sizer: queue::Sizer,
+    used: std::sync::atomic::AtomicU64,
+}
+
+impl DiskShare {
+    /// What a record of `items` items and `bytes` bytes counts.
+    pub(crate) fn units(&self, items: u64, bytes: u64) -> u64 {
+        match self.sizer {
+            queue::Sizer::Requests => 1,
+            queue::Sizer::Items => items,
+            queue::Sizer::Bytes => bytes,
+        }
+    }
+
+    /// Takes `units` of the share; false when they do not fit (an empty share takes
+    /// anything, so one oversized record is not refused forever).
+    pub(crate) fn try_charge(&self, units: u64) -> bool {
+        use std::sync::atomic::Ordering;
+        self.used
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
+                (used == 0 || used + units <= self.capacity).then_some(used + units)
+            })
+            .is_ok()
+    }
+
+    /// Takes `units` whether they fit or not (what recovery finds on disk).
+    pub(crate) fn force_charge(&self, units: u64) {
+        self.used
+            .fetch_add(units, std::sync::atomic::Ordering::AcqRel);
+    }
+
+    /// Gives back `units`.
+    pub(crate) fn uncharge(&self, units: u64) {
+        use std::sync::atomic::Ordering;
+        let _ = self
+            .used
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
+                Some(used.saturating_sub(units))
+            });
+    }
+
+    /// Units in use.
+    pub(crate) fn used(&self) -> u64 {
+        self.used.load(std::sync::atomic::Ordering::Acquire)
+    }
+}
+
+/// Drops the payload of a sender task that is aborted at the shutdown deadline as kept:
+/// its log records stay for the next start.
+struct KeepOnAbort(Option<Payload>);
+
+impl Drop for KeepOnAbort {
+    fn drop(&mut self) {
+        if let Some(p) = &self.0 {
+            p.keep();
+        }
+    }
 }
 
 /// One exporter instance with its queue and sender tasks.
@@ -156,26 +223,47 @@ impl ExporterRuntime {
         } else {
             (0, 0)
         };
+        // With storage the backlog is on disk: in memory only what keeps the senders busy,
+        // and the log's reader waits for room (docs/guarantees.md).
+        let disk = queue
+            .storage
+            .as_ref()
+            .filter(|_| queue.enabled)
+            .map(|storage| DiskShare {
+                storage: storage.clone(),
+                capacity,
+                sizer: queue.sizer,
+                used: std::sync::atomic::AtomicU64::new(0),
+            });
+        let (memory_capacity, memory_sizer) = match &disk {
+            Some(_) => (consumers as u64, queue::Sizer::Requests),
+            None => (capacity, queue.sizer),
+        };
         let (stop, stopping) = watch::channel(false);
         let shared = Arc::new(Shared {
             id: id.to_owned(),
             signal,
-            queue: Queue::new(capacity, queue.sizer),
+            queue: Queue::new(memory_capacity, memory_sizer),
             exporter,
             retry: retry.clone(),
             metrics,
             tally,
             stopping,
             mode,
-            block: queue.enabled && queue.block_on_overflow,
+            block: queue.enabled && (queue.block_on_overflow || disk.is_some()),
             in_flight: std::sync::atomic::AtomicU64::new(0),
+            disk,
         });
         let s = shared.clone();
         registry.gauge_fn(
             "otelcol_exporter_queue_size",
             "Current size of the retry queue (in batches)",
             &labels,
-            move || s.queue.size() as f64,
+            move || match &s.disk {
+                // As Go's persistent queue: what is stored, in flight included.
+                Some(d) => d.used() as f64,
+                None => s.queue.size() as f64,
+            },
         );
         registry
             .gauge(
@@ -202,12 +290,14 @@ impl ExporterRuntime {
                     let items = q.payload.items();
                     s.in_flight
                         .fetch_add(items, std::sync::atomic::Ordering::Relaxed);
+                    let payload = KeepOnAbort(Some(q.payload));
+                    let Some(p) = &payload.0 else { continue };
                     // A panic in the exporter drops this payload, counted, and the sender
                     // goes on with the next one.
                     let sent = s
                         .tally
                         .panics
-                        .catch_future(s.id.clone(), s.attempts(&q.payload))
+                        .catch_future(s.id.clone(), s.attempts(p))
                         .await;
                     let outcome = match sent {
                         Some(r) => r,
@@ -222,8 +312,13 @@ impl ExporterRuntime {
                         }
                     };
                     // Released before anyone hears it is settled: a flush that returns
-                    // finds the budget free of it.
-                    drop(q.payload);
+                    // finds the budget free of it. Dropped at shutdown, it stays on disk.
+                    let mut payload = payload;
+                    if let (Err((_, DropReason::Shutdown)), Some(p)) = (&outcome, &payload.0) {
+                        p.keep();
+                    }
+                    payload.0 = None;
+                    drop(payload);
                     s.settle(q.done, outcome, items);
                     s.in_flight
                         .fetch_sub(items, std::sync::atomic::Ordering::Relaxed);
@@ -259,6 +354,7 @@ impl ExporterRuntime {
         let mut left = 0;
         for q in self.shared.queue.drain() {
             left += q.payload.items();
+            q.payload.keep();
             if let Some(done) = q.done {
                 let _ = done.send(Err(Refusal::Retryable(
                     "the collector is shutting down".to_owned(),
@@ -286,6 +382,16 @@ impl ExporterRuntime {
 }
 
 impl ExporterRuntime {
+    /// The component id.
+    pub(crate) fn id(&self) -> &str {
+        &self.shared.id
+    }
+
+    /// The share of the persistent queue's disk, with `sending_queue::storage`.
+    pub(crate) fn disk(&self) -> Option<&DiskShare> {
+        self.shared.disk.as_ref()
+    }
+
     /// Waits until everything queued before the call has been delivered or dropped; false
     /// when `deadline` passed first.
     pub(crate) async fn flush(&self, deadline: Instant) -> bool {

@@ -96,12 +96,6 @@ impl QueueConfig {
         if self.storage.is_some() && self.wait_for_result {
             p.root("`wait_for_result` is not supported with a persistent queue configured with `storage`");
         }
-        if self.storage.is_some() {
-            p.key(
-                "storage",
-                "persistent queues (file_storage) are not supported by this collector yet",
-            );
-        }
         if let Some(b) = &self.batch {
             if b.sizer == Sizer::Requests {
                 p.key(

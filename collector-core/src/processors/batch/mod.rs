@@ -460,7 +460,7 @@ impl Inner {
                     resume: Some(resume),
                 },
             )),
-            Err(Refusal::Pending(outcome @ Pending::Outcome(_))) => {
+            Err(Refusal::Pending(outcome @ (Pending::Outcome(_) | Pending::Commit { .. }))) => {
                 // An export the sender would wait for: the batch took the data already,
                 // so it waits on a task of its own and counts a failure.
                 self.await_outcome(outcome, items);
@@ -701,7 +701,11 @@ impl Inner {
             dropped += shard
                 .backlog
                 .drain(..)
-                .map(|b| b.payload.items())
+                .map(|b| {
+                    // Undelivered at shutdown: a persistent queue keeps it for next start.
+                    b.payload.keep();
+                    b.payload.items()
+                })
                 .sum::<u64>();
         }
         if dropped > 0 {
