@@ -12,7 +12,9 @@
 //! ```
 //!
 //! Rows: `relay` (the floor: `relay`), `pass`, `pass-gzip`, `pass-zstd` (the collector with
-//! `benches/e2e/passthrough.yaml`), `seed`, `seed-gzip` (`benches/e2e/seed.yaml`) and
+//! `benches/e2e/passthrough.yaml`), `disk`, `disk-sync` (the same with the exporter's queue
+//! on disk, `fsync` off and on: `benches/e2e/persistent.yaml`), `seed`, `seed-gzip`
+//! (`benches/e2e/seed.yaml`) and
 //! `rotel` (`rotel-agent` with `benches/e2e/rotel.args`). Binaries are looked up next to
 //! this one (`--bins`); rotel at `--rotel`, else `<bins>/../rotel/rotel/rotel-agent`,
 //! which `--fetch-rotel` fills with `pip download` when missing (a row whose binary is
@@ -463,9 +465,12 @@ fn run_row(
                 "pass-zstd" => ("passthrough.yaml", "zstd"),
                 "seed" => ("seed.yaml", "none"),
                 "seed-gzip" => ("seed.yaml", "gzip"),
+                "disk" | "disk-sync" => ("persistent.yaml", "none"),
                 other => return Err(format!("unknown row {other:?}")),
             };
             let mut c = Command::new(o.bins.join("collector"));
+            c.env("E2E_STORAGE", dir.join(format!("storage-{row}-{rate}")))
+                .env("E2E_FSYNC", (row == "disk-sync").to_string());
             c.arg("--config")
                 .arg(o.configs.join(config))
                 .env("E2E_GRPC", format!("127.0.0.1:{grpc}"))
