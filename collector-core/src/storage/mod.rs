@@ -92,7 +92,20 @@ impl Wal {
         storage: &Storage,
         ids: &[&str],
     ) -> std::io::Result<(Arc<Wal>, Vec<u64>, Damage)> {
-        let (log, damage) = log::Log::open(dir, storage.fsync)?;
+        // As Go's bbolt waits `timeout` for the file lock: a collector being replaced on
+        // the same volume may still be stopping.
+        let deadline = std::time::Instant::now() + storage.timeout;
+        let (log, damage) = loop {
+            match log::Log::open(dir, storage.fsync) {
+                Err(e)
+                    if e.kind() == std::io::ErrorKind::ResourceBusy
+                        && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                other => break other?,
+            }
+        };
         let bits = log::manifest(dir, ids, storage.fsync)?;
         let recovered_below = log.next_seq();
         let commit = storage.fsync.then(|| {
@@ -314,6 +327,27 @@ mod tests {
             s.log_dir("traces/s3 a"),
             Path::new("/x/wal_traces~002Fs3~0020a")
         );
+    }
+
+    #[test]
+    fn opening_waits_up_to_the_timeout_for_the_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Storage {
+            timeout: Duration::from_millis(300),
+            ..storage(dir.path(), false)
+        };
+        let path = s.log_dir("traces");
+        let (first, _, _) = Wal::open(&path, &s, &["otlp"]).unwrap();
+        let started = std::time::Instant::now();
+        assert!(Wal::open(&path, &s, &["otlp"]).is_err());
+        assert!(started.elapsed() >= Duration::from_millis(300));
+        // Released while the second waits: it gets the directory.
+        let closer = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            first.close();
+        });
+        assert!(Wal::open(&path, &s, &["otlp"]).is_ok());
+        closer.join().unwrap();
     }
 
     #[tokio::test]

@@ -80,8 +80,8 @@ impl Default for CompactionConfig {
 pub(crate) struct FileStorageConfig {
     /// Where the logs are.
     pub directory: String,
-    /// How long a persistent queue's acknowledgement may wait for its commit (Go: how long
-    /// opening waits for bbolt's file lock).
+    /// How long opening a log waits for its directory's lock (Go: for bbolt's file lock),
+    /// and how long an acknowledgement waits for its commit with `fsync`.
     pub timeout: Duration,
     /// Make every acknowledgement wait for the data to be on stable storage.
     pub fsync: bool,
