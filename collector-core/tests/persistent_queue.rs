@@ -197,6 +197,14 @@ async fn a_full_share_drops_for_that_exporter_only() {
     assert_eq!(
         metric(
             &h,
+            "otelcol_exporter_enqueue_failed_spans",
+            "exporter=\"otlphttp/down\""
+        ),
+        45.0
+    );
+    assert_eq!(
+        metric(
+            &h,
             "otelcol_exporter_queue_size",
             "exporter=\"otlphttp/down\""
         ),
@@ -433,4 +441,83 @@ fn an_embedder_killed_right_after_ingest_loses_nothing() {
         h.shutdown(Duration::from_secs(1)).await;
         sink.stop();
     });
+}
+
+/// A configuration modelled on the `file_storage` README's (contrib
+/// extension/storage/filestorage/README.md: an empty `file_storage` and one with every
+/// setting, `max_transaction_size: 65_536` written with an underscore as there) and the
+/// exporterhelper README's (core exporter/exporterhelper/README.md, v0.138:
+/// `sending_queue::storage` naming `file_storage/<name>`), written anew; Go's checks are
+/// contrib extension/storage/filestorage/config.go, `Config.Validate`.
+#[tokio::test]
+async fn go_configs_with_every_setting_load_and_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let sink = Sink::start(None).await;
+    let yaml = format!(
+        "extensions:
+  file_storage:
+    directory: {dir}
+  file_storage/all_settings:
+    directory: {dir}/all
+    create_directory: true
+    directory_permissions: \"0700\"
+    timeout: 2s
+    fsync: false
+    recreate: true
+    compaction:
+      on_start: true
+      on_rebound: true
+      directory: {dir}
+      rebound_needed_threshold_mib: 128
+      rebound_trigger_threshold_mib: 16
+      max_transaction_size: 65_536
+      check_interval: 5s
+      cleanup_on_start: true
+receivers:
+  otlp:
+    protocols:
+      http:
+        endpoint: 127.0.0.1:0
+exporters:
+  otlphttp:
+    endpoint: http://{sink}
+    retry_on_failure:
+      enabled: true
+    sending_queue:
+      enabled: true
+      num_consumers: 10
+      queue_size: 10000
+      storage: file_storage/all_settings
+service:
+  extensions: [file_storage, file_storage/all_settings]
+  telemetry:
+    metrics:
+      level: none
+  pipelines:
+    traces:
+      receivers: [otlp]
+      exporters: [otlphttp]
+",
+        dir = dir.path().display(),
+        sink = sink.addr
+    );
+    let h = start_yaml(&yaml).await.unwrap();
+    assert_eq!(send(&h, 3, 2).await, 3);
+    h.flush(Duration::from_secs(10)).await.unwrap();
+    assert_eq!(sink.spans(), 6);
+    h.shutdown(Duration::from_secs(1)).await;
+    assert!(dir.path().join("all/wal_traces").is_dir());
+    // Go's validation messages, with the key.
+    let bad = yaml
+        .replace(
+            &format!("{}/all\n", dir.path().display()),
+            "/nonexistent/x\n",
+        )
+        .replace("    create_directory: true\n", "");
+    let err = start_yaml(&bad).await.unwrap_err().to_string();
+    assert!(
+        err.contains("extensions::file_storage/all_settings::directory: directory must exist"),
+        "{err}"
+    );
+    sink.stop();
 }

@@ -154,8 +154,16 @@ pub(crate) fn parse_bool(t: &str) -> Option<bool> {
     }
 }
 
-/// YAML 1.2 core schema integers (decimal, `0x`, `0o`).
+/// YAML 1.2 core schema integers (decimal, `0x`, `0o`), with underscores between digits
+/// ignored as Go's YAML parser ignores them (go-yaml v3 `resolve`: `65_536` is 65536, a
+/// spelling public `file_storage` examples use).
 pub(crate) fn parse_int(t: &str) -> Option<i128> {
+    if t.contains('_') {
+        if t.starts_with('_') || t.ends_with('_') {
+            return None;
+        }
+        return parse_int(&t.replace('_', ""));
+    }
     let (neg, digits) = match t.strip_prefix('-') {
         Some(d) => (true, d),
         None => (false, t.strip_prefix('+').unwrap_or(t)),
@@ -621,6 +629,8 @@ mod tests {
         assert_eq!(parse_int("0x1f"), Some(31));
         assert_eq!(parse_int("-12"), Some(-12));
         assert_eq!(parse_int("1.5"), None);
+        assert_eq!(parse_int("65_536"), Some(65536));
+        assert_eq!(parse_int("_1"), None);
         assert_eq!(parse_float("1e3"), Some(1000.0));
         assert_eq!(parse_float("abc"), None);
     }

@@ -235,6 +235,9 @@ impl Consumer for Persist {
         // Exporters without storage take it from memory.
         let rest = self.rest.as_ref().map(|next| next.consume(payload));
         let rest_took = matches!(rest, Some(Ok(())) | Some(Err(Refusal::Pending(_))));
+        for t in &full {
+            t.exporter.enqueue_failed(items);
+        }
         if !written && !rest_took {
             // Nobody took it: the sender retries, nothing is counted.
             return Err(match rest {

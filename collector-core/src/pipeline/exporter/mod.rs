@@ -387,6 +387,12 @@ impl ExporterRuntime {
         &self.shared.id
     }
 
+    /// Counts Go's `otelcol_exporter_enqueue_failed_*` for a payload this exporter's
+    /// persistent queue could not take (its share of the disk full, or a write error).
+    pub(crate) fn enqueue_failed(&self, items: u64) {
+        self.shared.metrics.enqueue_failed.add(items);
+    }
+
     /// The share of the persistent queue's disk, with `sending_queue::storage`.
     pub(crate) fn disk(&self) -> Option<&DiskShare> {
         self.shared.disk.as_ref()
