@@ -434,6 +434,13 @@ impl<'a> Builder<'a> {
                         e,
                     )
                 })?;
+            self.registry
+                .counter(
+                    "otelcol_storage_damaged_records",
+                    "Torn or corrupt records found in the persistent queue's log at start; reading their file stopped there (ours).",
+                    &[("pipeline", pid), ("storage", &sid)],
+                )
+                .add(damage.torn.len() as u64);
             for (path, offset, why) in &damage.torn {
                 tracing::warn!(
                     pipeline = pid,

@@ -166,6 +166,7 @@ async fn a_damaged_log_tail_is_skipped_and_the_rest_delivered() {
     let h = start_yaml(&yaml).await.unwrap();
     h.flush(Duration::from_secs(10)).await.unwrap();
     assert_eq!(sink.spans(), 20);
+    assert_eq!(metric(&h, "otelcol_storage_damaged_records", ""), 1.0);
     h.shutdown(Duration::from_secs(1)).await;
     sink.stop();
 }
