@@ -62,6 +62,42 @@ pub(crate) struct Target {
     window: AtomicU64,
     released: Notify,
     replayed: Counter,
+    /// Records just written, as the payloads they were written from (in seq order, at
+    /// most [`READ_WINDOW`] bytes): the reader takes these instead of reading the record
+    /// back and decoding it again, when it has kept up.
+    fresh: parking_lot::Mutex<std::collections::VecDeque<(u64, Payload)>>,
+    fresh_bytes: AtomicU64,
+}
+
+impl Target {
+    /// Offers the payload record `seq` was written from to the reader.
+    fn remember(&self, seq: u64, payload: &Payload) {
+        let len = payload.encoded_len() as u64;
+        if self.fresh_bytes.load(Ordering::Acquire) + len > READ_WINDOW {
+            // The reader is behind: it reads this one from disk when it gets there.
+            return;
+        }
+        self.fresh_bytes.fetch_add(len, Ordering::AcqRel);
+        self.fresh.lock().push_back((seq, payload.clone()));
+    }
+
+    /// The payload record `seq` was written from, if still remembered; forgets older ones
+    /// (released or skipped meanwhile).
+    fn recall(&self, seq: u64) -> Option<Payload> {
+        let mut fresh = self.fresh.lock();
+        while let Some((s, _)) = fresh.front() {
+            if *s > seq {
+                return None;
+            }
+            let (s, p) = fresh.pop_front()?;
+            self.fresh_bytes
+                .fetch_sub(p.encoded_len() as u64, Ordering::AcqRel);
+            if s == seq {
+                return Some(p);
+            }
+        }
+        None
+    }
 }
 
 /// One pipeline's log in one storage extension, and the exporters it feeds.
@@ -114,6 +150,8 @@ impl Log {
                     window: AtomicU64::new(0),
                     released: Notify::new(),
                     replayed,
+                    fresh: parking_lot::Mutex::new(std::collections::VecDeque::new()),
+                    fresh_bytes: AtomicU64::new(0),
                 })
             })
             .collect();
@@ -212,9 +250,15 @@ impl Consumer for Persist {
                 continue;
             }
             let body = body.get_or_insert_with(|| payload.to_bytes());
-            match log.wal.append(mask, items, body) {
+            let remember = |seq| {
+                for t in log.targets.iter().filter(|t| t.bit & mask != 0) {
+                    t.remember(seq, &payload);
+                }
+            };
+            match log.wal.append_then(mask, items, body, remember) {
                 Ok(seq) => {
                     written = true;
+                    log.wal.wake_readers();
                     if log.wal.syncs() {
                         syncs.push((log.wal.clone(), seq));
                     }
@@ -458,6 +502,15 @@ async fn read(
                     _ = stop.wait_for(|s| *s) => return,
                 }
             }
+            // Just written: the payload it was written from, already decoded and on the
+            // budget.
+            if let Some(payload) = t.recall(seq) {
+                cursor = seq + 1;
+                if !hand_out(&log, &t, seq, &r, payload, &mut stop).await {
+                    return;
+                }
+                continue;
+            }
             // On the budget before it is read.
             let reservation = loop {
                 if let Some(r) = budget.try_reserve(r.len as usize) {
@@ -482,7 +535,7 @@ async fn read(
                     break;
                 }
             };
-            let mut payload = match Payload::decode_received(log.signal, body, reservation) {
+            let payload = match Payload::decode_received(log.signal, body, reservation) {
                 Ok(p) => p,
                 Err(DecodeError::OverBudget) => {
                     if pause(RETRY, &mut stop).await {
@@ -503,24 +556,37 @@ async fn read(
             if seq < log.wal.recovered_below {
                 t.replayed.add(payload.items());
             }
-            let units = t
-                .exporter
-                .disk()
-                .map_or(0, |d| d.units(u64::from(r.items), len));
-            t.window.fetch_add(len, Ordering::AcqRel);
-            payload.hold(Arc::new(RecordHold {
-                log: log.clone(),
-                target: t.clone(),
-                seq,
-                units,
-                len,
-                kept: AtomicBool::new(false),
-            }));
-            if !deliver(payload, &t.chain, &mut stop).await {
+            if !hand_out(&log, &t, seq, &r, payload, &mut stop).await {
                 return;
             }
         }
     }
+}
+
+/// Hangs record `seq`'s hold on `payload` and delivers it; false when `stop` ended it.
+async fn hand_out(
+    log: &Arc<Log>,
+    t: &Arc<Target>,
+    seq: u64,
+    r: &crate::storage::Record,
+    mut payload: Payload,
+    stop: &mut watch::Receiver<bool>,
+) -> bool {
+    let len = u64::from(r.len);
+    let units = t
+        .exporter
+        .disk()
+        .map_or(0, |d| d.units(u64::from(r.items), len));
+    t.window.fetch_add(len, Ordering::AcqRel);
+    payload.hold(Arc::new(RecordHold {
+        log: log.clone(),
+        target: t.clone(),
+        seq,
+        units,
+        len,
+        kept: AtomicBool::new(false),
+    }));
+    deliver(payload, &t.chain, stop).await
 }
 
 /// Releases a record for `t` without handing it out.

@@ -43,6 +43,10 @@ const MAX_BODY: usize = 1 << 30;
 /// A segment is closed and a new one started past this size.
 pub(crate) const SEGMENT_BYTES: u64 = 16 << 20;
 
+/// A head segment whose records are all released is cut back past this size (at once
+/// after a failed write): truncating costs page cache work, so not after every record.
+const RESET_BYTES: u64 = 4 << 20;
+
 const DATA: u8 = 1;
 const RELEASE: u8 = 2;
 
@@ -88,6 +92,8 @@ pub(crate) struct Log {
     head: u64,
     next_seq: u64,
     fsync: bool,
+    /// A write failed (a full disk) since the head was last cut back.
+    failed_write: bool,
 }
 
 fn segment_path(dir: &Path, first: u64) -> PathBuf {
@@ -180,6 +186,7 @@ impl Log {
             head: 0,
             next_seq: 1,
             fsync,
+            failed_write: false,
         };
         let mut damage = Damage::default();
         for (first, path) in names {
@@ -317,6 +324,7 @@ impl Log {
             // Cut off what got written, so the segment ends on a whole record.
             let _ = seg.file.set_len(before);
             self.releases = releases;
+            self.failed_write = true;
             return Err(e);
         }
         seg.len = before + (releases.len() + HEADER + body.len()) as u64;
@@ -393,11 +401,15 @@ impl Log {
         if gone {
             self.forget(seq);
             self.collect();
-            if self.records.is_empty() {
+            if self.records.is_empty() && (self.failed_write || self.head_len() >= RESET_BYTES) {
                 self.reset_head();
             }
         }
         cleared
+    }
+
+    fn head_len(&self) -> u64 {
+        self.segments.get(&self.head).map_or(0, |s| s.len)
     }
 
     /// With every record released, the head is cut back to its header, so a log that
@@ -414,6 +426,7 @@ impl Log {
             Ok(()) => {
                 seg.len = MAGIC.len() as u64;
                 self.releases.clear();
+                self.failed_write = false;
             }
             Err(e) => {
                 tracing::warn!(dir = %self.dir.display(), error = %e, "Cannot cut back the log's head segment.");
@@ -734,10 +747,16 @@ mod tests {
     fn a_fully_released_log_gives_its_space_back() {
         let dir = tmp();
         let (mut log, _) = Log::open(dir.path(), false).unwrap();
-        let a = log.append(1, 1, &[1u8; 4096]).unwrap();
-        let b = log.append(1, 1, &[2u8; 4096]).unwrap();
+        let small = log.append(1, 1, b"small").unwrap();
+        log.release(small, 1);
+        assert!(
+            log.disk_bytes() > MAGIC.len() as u64,
+            "small heads are left alone"
+        );
+        let a = log.append(1, 1, &[1u8; 3 << 20]).unwrap();
+        let b = log.append(1, 1, &[2u8; 2 << 20]).unwrap();
         log.release(a, 1);
-        assert!(log.disk_bytes() > 8192);
+        assert!(log.disk_bytes() > 5 << 20);
         log.release(b, 1);
         assert_eq!(log.disk_bytes(), MAGIC.len() as u64);
         // Appends go on at the cut, and a reopen finds only them.

@@ -71,7 +71,7 @@ struct Committer {
 /// One pipeline's log, shared by its persist stage and its readers.
 pub(crate) struct Wal {
     log: Mutex<log::Log>,
-    /// Woken after each append, for the readers.
+    /// Woken after appends ([`Wal::wake_readers`]), for the readers.
     pub(crate) appended: tokio::sync::Notify,
     commit: Option<Arc<Committer>>,
     sync_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
@@ -139,17 +139,35 @@ impl Wal {
         Ok((wal, bits, damage))
     }
 
-    /// Appends a data record for the exporters of `mask`; its seq once written.
-    pub(crate) fn append(&self, mask: u64, items: u64, body: &[u8]) -> std::io::Result<u64> {
+    /// Appends a data record for the exporters of `mask` and returns its seq, calling
+    /// `written` with it before any reader can see the record (under the log's lock): the
+    /// writer hands readers the payload there.
+    pub(crate) fn append_then(
+        &self,
+        mask: u64,
+        items: u64,
+        body: &[u8],
+        written: impl FnOnce(u64),
+    ) -> std::io::Result<u64> {
         let items = u32::try_from(items).unwrap_or(u32::MAX);
-        let seq = self.log.lock().append(mask, items, body)?;
+        let seq = {
+            let mut log = self.log.lock();
+            let seq = log.append(mask, items, body)?;
+            written(seq);
+            seq
+        };
         if let Some(c) = &self.commit {
             let mut s = c.state.lock();
             s.written = s.written.max(seq);
             c.cv.notify_all();
         }
-        self.appended.notify_waiters();
         Ok(seq)
+    }
+
+    /// Wakes the readers: called by the writer once it has done what readers should see
+    /// with the new records (handed them the payloads).
+    pub(crate) fn wake_readers(&self) {
+        self.appended.notify_waiters();
     }
 
     /// Whether acknowledgements wait for a commit (`fsync: true`).
@@ -356,15 +374,15 @@ mod tests {
         let s = storage(dir.path(), true);
         let (wal, bits, _) = Wal::open(&s.log_dir("traces"), &s, &["otlp"]).unwrap();
         assert!(wal.syncs());
-        let a = wal.append(bits[0], 1, b"a").unwrap();
-        let b = wal.append(bits[0], 1, b"b").unwrap();
+        let a = wal.append_then(bits[0], 1, b"a", |_| {}).unwrap();
+        let b = wal.append_then(bits[0], 1, b"b", |_| {}).unwrap();
         wal.synced(b).await.unwrap();
         wal.synced_blocking(a).unwrap();
         wal.close();
         // Without fsync nothing waits.
         let s = storage(dir.path(), false);
         let (wal, bits, _) = Wal::open(&s.log_dir("logs"), &s, &["otlp"]).unwrap();
-        let c = wal.append(bits[0], 1, b"c").unwrap();
+        let c = wal.append_then(bits[0], 1, b"c", |_| {}).unwrap();
         assert!(!wal.syncs());
         wal.synced(c).await.unwrap();
         assert_eq!(wal.pending(bits[0], 0, 10).len(), 1);
