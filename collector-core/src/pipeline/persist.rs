@@ -463,8 +463,9 @@ async fn read(
         if *stop.borrow() {
             return;
         }
-        let batch = log.wal.pending(t.bit, cursor, 64);
+        let (batch, next) = log.wal.pending_after(t.bit, cursor, 64);
         if batch.is_empty() {
+            cursor = next;
             let appended = log.wal.appended.notified();
             tokio::pin!(appended);
             appended.as_mut().enable();

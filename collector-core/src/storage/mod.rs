@@ -237,12 +237,29 @@ impl Wal {
 
     /// Up to `max` live records from seq `from` on that exporter `bit` still needs.
     pub(crate) fn pending(&self, bit: u64, from: u64, max: usize) -> Vec<(u64, Record)> {
-        self.log
-            .lock()
+        self.pending_after(bit, from, max).0
+    }
+
+    /// [`pending`](Self::pending), and the seq a reader that has dealt with them goes on
+    /// from: past every record scanned, so records other exporters need are not scanned
+    /// again (a record never gains an exporter).
+    pub(crate) fn pending_after(
+        &self,
+        bit: u64,
+        from: u64,
+        max: usize,
+    ) -> (Vec<(u64, Record)>, u64) {
+        let log = self.log.lock();
+        let found: Vec<(u64, Record)> = log
             .records_from(from)
             .filter(|(_, r)| r.mask & bit != 0)
             .take(max)
-            .collect()
+            .collect();
+        let next = match found.last() {
+            Some((seq, _)) if found.len() == max => seq + 1,
+            _ => log.next_seq().max(from),
+        };
+        (found, next)
     }
 
     /// The exporter of `bit` is done with record `seq`.
@@ -386,6 +403,14 @@ mod tests {
         assert!(!wal.syncs());
         wal.synced(c).await.unwrap();
         assert_eq!(wal.pending(bits[0], 0, 10).len(), 1);
+        // Records for another exporter are scanned once: the reader goes on past them.
+        let other = 1u64 << 5;
+        let d = wal.append_then(other, 1, b"d", |_| {}).unwrap();
+        let (found, next) = wal.pending_after(bits[0], c + 1, 10);
+        assert!(found.is_empty());
+        assert_eq!(next, d + 1);
+        let (found, next) = wal.pending_after(bits[0], 0, 1);
+        assert_eq!((found.len(), next), (1, c + 1));
         assert_eq!(wal.recovered_below, 1);
     }
 }
