@@ -436,11 +436,13 @@ impl Payload {
     }
 
     /// This payload is being dropped undelivered because the collector stops: the claims
-    /// it carries keep their records for the next start.
-    pub(crate) fn keep(&self) {
+    /// it carries keep their records for the next start. True when it carries any (then
+    /// it is not lost, and not counted as dropped).
+    pub(crate) fn keep(&self) -> bool {
         for h in &self.holds {
             h.keep();
         }
+        !self.holds.is_empty()
     }
 
     /// True when the payload keeps alive buffers much larger than itself (more than four

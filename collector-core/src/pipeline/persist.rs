@@ -615,7 +615,7 @@ async fn deliver(
                 match p.settle(far, Some(stop.clone())).await {
                     Settled::Taken => return true,
                     Settled::TimedOut => {
-                        again.keep();
+                        let _ = again.keep();
                         return false;
                     }
                     Settled::Refused(r) => r,
@@ -628,7 +628,7 @@ async fn deliver(
             Refusal::Retryable(_) => {
                 payload = again;
                 if pause(RETRY, stop).await {
-                    payload.keep();
+                    let _ = payload.keep();
                     return false;
                 }
             }

@@ -161,13 +161,18 @@ impl DiskShare {
 }
 
 /// Drops the payload of a sender task that is aborted at the shutdown deadline as kept:
-/// its log records stay for the next start.
-struct KeepOnAbort(Option<Payload>);
+/// its log records stay for the next start, and it leaves the in-flight count that the
+/// shutdown counts as dropped.
+struct KeepOnAbort(Option<Payload>, Arc<Shared>);
 
 impl Drop for KeepOnAbort {
     fn drop(&mut self) {
-        if let Some(p) = &self.0 {
-            p.keep();
+        if let Some(p) = &self.0
+            && p.keep()
+        {
+            self.1
+                .in_flight
+                .fetch_sub(p.items(), std::sync::atomic::Ordering::Relaxed);
         }
     }
 }
@@ -290,7 +295,7 @@ impl ExporterRuntime {
                     let items = q.payload.items();
                     s.in_flight
                         .fetch_add(items, std::sync::atomic::Ordering::Relaxed);
-                    let payload = KeepOnAbort(Some(q.payload));
+                    let payload = KeepOnAbort(Some(q.payload), s.clone());
                     let Some(p) = &payload.0 else { continue };
                     // A panic in the exporter drops this payload, counted, and the sender
                     // goes on with the next one.
@@ -314,12 +319,14 @@ impl ExporterRuntime {
                     // Released before anyone hears it is settled: a flush that returns
                     // finds the budget free of it. Dropped at shutdown, it stays on disk.
                     let mut payload = payload;
-                    if let (Err((_, DropReason::Shutdown)), Some(p)) = (&outcome, &payload.0) {
-                        p.keep();
-                    }
+                    let kept = matches!(
+                        (&outcome, &payload.0),
+                        (Err((_, DropReason::Shutdown)), Some(p)) if p.keep()
+                    );
                     payload.0 = None;
                     drop(payload);
-                    s.settle(q.done, outcome, items);
+                    // Kept on disk is not dropped: nothing to count.
+                    s.settle(q.done, outcome, if kept { 0 } else { items });
                     s.in_flight
                         .fetch_sub(items, std::sync::atomic::Ordering::Relaxed);
                     s.queue.done(position);
@@ -353,8 +360,11 @@ impl ExporterRuntime {
             .drop_items(&self.shared.id, DropReason::Shutdown, cut);
         let mut left = 0;
         for q in self.shared.queue.drain() {
+            if q.payload.keep() {
+                // Stays on disk for the next start: not dropped.
+                continue;
+            }
             left += q.payload.items();
-            q.payload.keep();
             if let Some(done) = q.done {
                 let _ = done.send(Err(Refusal::Retryable(
                     "the collector is shutting down".to_owned(),

@@ -701,11 +701,10 @@ impl Inner {
             dropped += shard
                 .backlog
                 .drain(..)
-                .map(|b| {
-                    // Undelivered at shutdown: a persistent queue keeps it for next start.
-                    b.payload.keep();
-                    b.payload.items()
-                })
+                // Undelivered at shutdown; what a persistent queue keeps for the next
+                // start is not dropped.
+                .filter(|b| !b.payload.keep())
+                .map(|b| b.payload.items())
                 .sum::<u64>();
         }
         if dropped > 0 {
