@@ -43,6 +43,9 @@ const MAX_BODY: usize = 1 << 30;
 /// A segment is closed and a new one started past this size.
 pub(crate) const SEGMENT_BYTES: u64 = 16 << 20;
 
+/// At most this many old segments are emptied by moving their records at each rotation.
+const RELOCATE_PER_ROTATION: usize = 4;
+
 /// A head segment whose records are all released is cut back past this size (at once
 /// after a failed write): truncating costs page cache work, so not after every record.
 const RESET_BYTES: u64 = 4 << 20;
@@ -313,6 +316,14 @@ impl Log {
             self.rotate()?;
         }
         let seq = self.next_seq;
+        self.write_data(seq, mask, items, body)?;
+        self.next_seq = seq + 1;
+        Ok(seq)
+    }
+
+    /// Writes data record `seq` to the head (a new one, or a live one moved there) with any
+    /// pending releases, and points the index at it.
+    fn write_data(&mut self, seq: u64, mask: u64, items: u32, body: &[u8]) -> io::Result<()> {
         let h = header(DATA, seq, mask, items, body);
         let head = self.head;
         let releases = std::mem::take(&mut self.releases);
@@ -329,7 +340,7 @@ impl Log {
         }
         seg.len = before + (releases.len() + HEADER + body.len()) as u64;
         seg.live += 1;
-        self.records.insert(
+        let moved = self.records.insert(
             seq,
             Record {
                 segment: head,
@@ -339,8 +350,51 @@ impl Log {
                 mask,
             },
         );
-        self.next_seq = seq + 1;
-        Ok(seq)
+        if let Some(old) = moved
+            && let Some(s) = self.segments.get_mut(&old.segment)
+        {
+            s.live = s.live.saturating_sub(1);
+        }
+        Ok(())
+    }
+
+    /// Moves the live records of the oldest segments to the head while they are few (a
+    /// quarter of the segment or less), so that one record an exporter is still retrying
+    /// does not keep every later segment on disk. The moved copy keeps its seq and its
+    /// current mask; recovery takes the later copy of a seq.
+    fn relocate_sparse(&mut self) {
+        for _ in 0..RELOCATE_PER_ROTATION {
+            let Some((&first, seg)) = self.segments.first_key_value() else {
+                return;
+            };
+            if first == self.head {
+                return;
+            }
+            let live: Vec<(u64, Record)> = self
+                .records
+                .iter()
+                .filter(|(_, r)| r.segment == first)
+                .map(|(s, r)| (*s, *r))
+                .collect();
+            let bytes: u64 = live
+                .iter()
+                .map(|(_, r)| u64::from(r.len) + HEADER as u64)
+                .sum();
+            if bytes.saturating_mul(4) > seg.len {
+                return;
+            }
+            for (seq, r) in live {
+                let moved = self.read(seq).and_then(|body| match body {
+                    Some(body) => self.write_data(seq, r.mask, r.items, &body),
+                    None => Ok(()),
+                });
+                if let Err(e) = moved {
+                    tracing::warn!(dir = %self.dir.display(), error = %e, "Cannot move a record out of an old log segment; it stays there.");
+                    return;
+                }
+            }
+            self.collect();
+        }
     }
 
     fn rotate(&mut self) -> io::Result<()> {
@@ -352,6 +406,7 @@ impl Log {
         let first = self.next_seq;
         self.start_segment(first)?;
         self.collect();
+        self.relocate_sparse();
         Ok(())
     }
 
@@ -766,6 +821,36 @@ mod tests {
         assert!(damage.torn.is_empty());
         let live: Vec<u64> = log.records_from(0).map(|(s, _)| s).collect();
         assert_eq!(live, vec![c]);
+    }
+
+    #[test]
+    fn one_old_record_does_not_keep_later_segments() {
+        let dir = tmp();
+        let (mut log, _) = Log::open(dir.path(), false).unwrap();
+        let pinned = log.append(0b11, 3, b"still being retried").unwrap();
+        log.release(pinned, 0b01);
+        let body = vec![7u8; (SEGMENT_BYTES / 4) as usize];
+        let mut last = 0;
+        for _ in 0..40 {
+            last = log.append(1, 1, &body).unwrap();
+            log.release(last, 1);
+        }
+        // Ten segments' worth written; the pinned record moved along instead of keeping
+        // them all.
+        assert!(log.segment_count() <= 3, "{} segments", log.segment_count());
+        assert_eq!(log.read(pinned).unwrap().unwrap(), b"still being retried");
+        let r = log.record(pinned).unwrap();
+        assert_eq!((r.mask, r.items), (0b10, 3));
+        drop(log);
+        // Reopened: one copy of it, with its mask; releasing it empties the log.
+        let (mut log, damage) = Log::open(dir.path(), false).unwrap();
+        assert!(damage.torn.is_empty());
+        let live: Vec<(u64, u64)> = log.records_from(0).map(|(s, r)| (s, r.mask)).collect();
+        // The last release was still pending (written with the next append): that record
+        // comes back too, as at-least-once allows.
+        assert_eq!(live, vec![(pinned, 0b10), (last, 1)]);
+        log.release(pinned, 0b10);
+        assert!(log.records_from(0).all(|(s, _)| s != pinned));
     }
 
     #[test]
