@@ -485,3 +485,106 @@ service:
         cfg.to_yaml()
     );
 }
+
+/// Configs Go v0.138 accepts that this collector refused (issue 21, "config behaviour
+/// users hit"), each written anew in the shape that showed it.
+#[test]
+fn configs_go_accepts_that_we_refused() {
+    // A detector block for a detector that is not listed (contrib
+    // processor/resourcedetectionprocessor/config.go: every detector's block is a field of
+    // `DetectorConfig`, read whether listed or not); `Detailed` verbosity (core
+    // config/configtelemetry Level.UnmarshalText lower-cases); otlphttp `deflate`, `zlib`,
+    // `lz4`, `x-snappy-framed` (core config/configcompression, confighttp compressors).
+    let mut yaml = String::from(
+        "receivers:
+  otlp:
+    protocols:
+      grpc:
+processors:
+  resourcedetection:
+    detectors: [env, system]
+    docker: {}
+    gcp: {}
+    eks:
+      resource_attributes:
+        k8s.cluster.name:
+          enabled: true
+exporters:
+  debug:
+    verbosity: Detailed
+",
+    );
+    let kinds = ["deflate", "zlib", "lz4", "snappy", "x-snappy-framed"];
+    for c in kinds {
+        yaml += &format!("  otlphttp/{c}:\n    endpoint: http://127.0.0.1:4318\n    compression: {c}\n");
+    }
+    let names: Vec<String> = kinds.iter().map(|c| format!("otlphttp/{c}")).collect();
+    yaml += &format!(
+        "service:
+  pipelines:
+    traces:
+      receivers: [otlp]
+      processors: [resourcedetection]
+      exporters: [debug, {}]
+",
+        names.join(", ")
+    );
+    let cfg = load_doc(&yaml).unwrap();
+    assert!(cfg.to_yaml().contains("verbosity: detailed"), "{}", cfg.to_yaml());
+    // Listing a detector we lack is an error naming it; an unknown name is Go's error.
+    let listed = yaml.replace("detectors: [env, system]", "detectors: [env, docker, nope]");
+    let e = errors_of(&listed);
+    assert!(e.contains("detector \"docker\" is not supported"), "{e}");
+    assert!(e.contains("invalid detector key: nope"), "{e}");
+    // gRPC has gzip, snappy and zstd only (core config/configgrpc).
+    let grpc = "receivers:
+  otlp:
+    protocols:
+      grpc:
+exporters:
+  otlp:
+    endpoint: 127.0.0.1:4317
+    compression: zlib
+service:
+  pipelines:
+    traces:
+      receivers: [otlp]
+      exporters: [otlp]
+";
+    assert!(errors_of(grpc).contains("compression \"zlib\" is not supported for export"));
+    // A misspelled verbosity is still an error.
+    let bad = MINIMAL.replace("  debug:\n", "  debug:\n    verbosity: loud\n");
+    assert!(errors_of(&bad).contains("unknown value \"loud\""));
+}
+
+/// Unknown or invalid components are reported once, where they are configured, and not
+/// again at each pipeline naming them; a file made only of unknown components says so
+/// rather than "empty configuration file".
+#[test]
+fn unknown_components_are_reported_once() {
+    let e = errors_of(
+        "receivers:
+  kafka:
+exporters:
+  prometheusremotewrite:
+  debug:
+    verbosity: loud
+service:
+  pipelines:
+    traces:
+      receivers: [kafka]
+      exporters: [prometheusremotewrite, debug]
+    logs:
+      receivers: [kafka]
+      exporters: [debug]
+",
+    );
+    assert_eq!(e.matches("receiver type \"kafka\" is not supported").count(), 1, "{e}");
+    assert_eq!(e.matches("\"prometheusremotewrite\" is not supported").count(), 1, "{e}");
+    assert_eq!(e.matches("unknown value \"loud\"").count(), 1, "{e}");
+    assert!(!e.contains("which is not configured"), "{e}");
+    assert!(!e.contains("empty configuration file"), "{e}");
+    // A reference to nothing at all is still an error.
+    let e = errors_of(&MINIMAL.replace("exporters: [debug]", "exporters: [debug, otlp/x]"));
+    assert!(e.contains("references exporter \"otlp/x\" which is not configured"), "{e}");
+}

@@ -114,6 +114,41 @@ async fn grpc_and_http_with_every_compression_and_headers() {
     sink.stop();
 }
 
+/// The compressions Go's confighttp sends besides gzip, zstd and snappy (v0.138
+/// `configcompression`): each body arrives under its configured name and decodes.
+#[tokio::test]
+async fn http_sends_zlib_deflate_lz4_and_framed_snappy_as_go_does() {
+    let sink = Sink::start(None).await;
+    let a = sink.addr;
+    let kinds = ["zlib", "deflate", "lz4", "x-snappy-framed"];
+    let mut exporters = String::new();
+    let mut names = Vec::new();
+    for c in kinds {
+        exporters += &format!(
+            "  otlphttp/{c}:\n    endpoint: http://{a}\n    compression: {c}\n    headers:\n      x-api-key: {c}\n"
+        );
+        names.push(format!("otlphttp/{c}"));
+    }
+    let h = pipeline(&exporters, &names.join(", ")).await;
+    assert_eq!(send(&h, 2, 10).await, 2);
+    wait(|| sink.spans() == 4 * 20).await;
+    {
+        let reqs = sink.state.requests.lock();
+        for c in kinds {
+            let of: Vec<&Recorded> = reqs
+                .iter()
+                .filter(|r| r.headers.get("x-api-key").is_some_and(|v| v == c))
+                .collect();
+            assert_eq!(of.len(), 2, "{c}");
+            for r in of {
+                assert_eq!(r.headers.get("content-encoding").unwrap(), c);
+            }
+        }
+    }
+    h.shutdown(Duration::from_secs(5)).await;
+    sink.stop();
+}
+
 #[tokio::test]
 async fn tls_with_a_ca_the_test_generates() {
     let dir = tempdir();

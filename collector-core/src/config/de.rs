@@ -154,6 +154,17 @@ pub(crate) fn parse_bool(t: &str) -> Option<bool> {
     }
 }
 
+/// An enum's values for an error message: spellings that differ only in case (aliases
+/// such as `Detailed` for `detailed`) shown once, lower-case.
+fn shown(variants: &[&str]) -> String {
+    let alias = |v: &str| {
+        let lower = v.to_ascii_lowercase();
+        lower != v && variants.contains(&lower.as_str())
+    };
+    let kept: Vec<&str> = variants.iter().copied().filter(|v| !alias(v)).collect();
+    kept.join(", ")
+}
+
 /// YAML 1.2 core schema integers (decimal, `0x`, `0o`), with underscores between digits
 /// ignored as Go's YAML parser ignores them (go-yaml v3 `resolve`: `65_536` is 65536, a
 /// spelling public `file_storage` examples use).
@@ -370,13 +381,13 @@ impl<'de> de::Deserializer<'de> for De<'_> {
                 if !variants.contains(&t) {
                     return Err(self.err(format!(
                         "unknown value {t:?}: expected one of {}",
-                        variants.join(", ")
+                        shown(variants)
                     )));
                 }
                 let de: de::value::StrDeserializer<'_, DeError> = t.into_deserializer();
                 self.ctx(v.visit_enum(de))
             }
-            _ => Err(self.expected(&format!("one of {}", variants.join(", ")))),
+            _ => Err(self.expected(&format!("one of {}", shown(variants)))),
         }
     }
 

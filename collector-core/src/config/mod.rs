@@ -328,6 +328,9 @@ fn build(
             message: "connectors are not supported by this collector yet".to_owned(),
         });
     }
+    // Components that are configured but could not be loaded (an unknown type, a bad
+    // key): reported where they are, not again at every pipeline naming them.
+    let mut broken: Vec<(Kind, ComponentId)> = Vec::new();
     let mut section = |kind: Kind| -> Vec<Component> {
         let mut out = Vec::new();
         let Some(node) = root.get(kind.section()) else {
@@ -383,6 +386,7 @@ fn build(
                     )
                 };
                 issues.push(at(message));
+                broken.push((kind, id));
                 continue;
             };
             let seg = vec![
@@ -400,7 +404,10 @@ fn build(
                         config,
                     });
                 }
-                Err(errs) => issues.extend(errs.into_iter().map(de_issue)),
+                Err(errs) => {
+                    issues.extend(errs.into_iter().map(de_issue));
+                    broken.push((kind, id));
+                }
             }
         }
         out
@@ -440,7 +447,7 @@ fn build(
         service,
         warnings: Vec::new(),
     };
-    config.check_service(root, issues);
+    config.check_service(root, &broken, issues);
     config.check_ports(root, issues);
     config
 }
@@ -540,10 +547,13 @@ impl Config {
     }
 
     /// Pipelines and extensions refer to configured components of the right kind and signal.
-    fn check_service(&self, root: &Node, issues: &mut Vec<Issue>) {
+    fn check_service(&self, root: &Node, broken: &[(Kind, ComponentId)], issues: &mut Vec<Issue>) {
+        let is_broken = |kind: Kind, id: &str| {
+            ComponentId::parse(id).is_ok_and(|id| broken.iter().any(|(k, b)| *k == kind && *b == id))
+        };
         let node_origin = |path: &str| find(root, path).map(|n| n.origin.clone());
         for (i, e) in self.service.extensions.iter().enumerate() {
-            if self.find(Kind::Extension, e).is_none() {
+            if self.find(Kind::Extension, e).is_none() && !is_broken(Kind::Extension, e) {
                 issues.push(Issue {
                     origin: node_origin(&format!("service::extensions::{i}")),
                     path: "service::extensions".to_owned(),
@@ -554,7 +564,8 @@ impl Config {
         let nothing_configured = self.receivers.is_empty()
             && self.processors.is_empty()
             && self.exporters.is_empty()
-            && self.extensions.is_empty();
+            && self.extensions.is_empty()
+            && broken.is_empty();
         if nothing_configured {
             issues.push(Issue {
                 origin: Some(root.origin.clone()),
@@ -607,6 +618,8 @@ impl Config {
                 for (i, id) in list.iter().enumerate() {
                     let at = format!("{base}::{key}::{i}");
                     match self.find(kind, id) {
+                        // Reported where it is configured.
+                        None if is_broken(kind, id) => {}
                         None => issues.push(issue(
                             format!(
                                 "references {} {id:?} which is not configured",

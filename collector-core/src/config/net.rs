@@ -590,26 +590,30 @@ pub(crate) struct CookiesConfig {
     pub enabled: bool,
 }
 
-/// The client parts of both OTLP exporters.
+/// The client parts of both OTLP exporters (`http`: the HTTP one).
 pub(crate) fn validate_client(
     p: &mut Problems,
     tls: &TlsClientConfig,
     compression: &str,
+    http: bool,
     auth: &Option<AuthConfig>,
     middlewares: &[MiddlewareConfig],
 ) {
     let mut t = Problems::default();
     tls.validate(&mut t);
     p.nested("tls", t);
-    validate_client_compression(compression, p);
+    validate_client_compression(compression, http, p);
     AuthConfig::reject(auth, p);
     MiddlewareConfig::reject_all(middlewares, p);
 }
 
-/// Compression names a client may be configured with, and whether we can send them.
-pub(crate) fn validate_client_compression(c: &str, p: &mut Problems) {
+/// Compression names a client may be configured with, and whether we can send them: Go's
+/// `configcompression` names; over HTTP every one (confighttp), over gRPC gzip, snappy and
+/// zstd (configgrpc, which refuses the others at start).
+pub(crate) fn validate_client_compression(c: &str, http: bool, p: &mut Problems) {
     match c {
         "" | "none" | "gzip" | "zstd" | "snappy" => {}
+        "zlib" | "deflate" | "lz4" | "x-snappy-framed" if http => {}
         "zlib" | "deflate" | "x-snappy-framed" | "lz4" => p.key(
             "compression",
             format!("compression {c:?} is not supported for export by this collector (use gzip, zstd, snappy or none)"),

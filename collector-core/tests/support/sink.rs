@@ -171,8 +171,13 @@ fn decompress(enc: &str, b: &[u8]) -> Vec<u8> {
                 .unwrap();
         }
         "zstd" => out = zstd::stream::decode_all(b).unwrap(),
-        "snappy" => {
+        "snappy" | "x-snappy-framed" => {
             snap::read::FrameDecoder::new(b)
+                .read_to_end(&mut out)
+                .unwrap();
+        }
+        "lz4" => {
+            lz4_flex::frame::FrameDecoder::new(b)
                 .read_to_end(&mut out)
                 .unwrap();
         }

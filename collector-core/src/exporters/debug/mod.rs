@@ -96,18 +96,25 @@ fn build(ctx: &Context<'_>, cfg: &dyn ComponentConfig) -> Result<Arc<ExporterRun
 
 impl ComponentType for DebugConfig {}
 
-/// How much the debug exporter prints.
+/// How much the debug exporter prints. Go's `configtelemetry.Level.UnmarshalText`
+/// lower-cases the value, so `Detailed` and `DETAILED` are read too (the spellings
+/// configs use; the aliases keep the key path in errors, which a hand-written
+/// case-folding reader would lose).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum Verbosity {
     /// One summary line per batch.
     #[default]
+    #[serde(alias = "Basic", alias = "BASIC")]
     Basic,
     /// One line per item.
+    #[serde(alias = "Normal", alias = "NORMAL")]
     Normal,
     /// Every field of every item.
+    #[serde(alias = "Detailed", alias = "DETAILED")]
     Detailed,
     /// Each batch's spans drawn as trees with durations (our addition).
+    #[serde(alias = "Tree", alias = "TREE")]
     Tree,
 }
 

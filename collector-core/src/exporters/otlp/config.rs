@@ -123,6 +123,7 @@ impl Validate for OtlpGrpcExporterConfig {
             p,
             &self.tls,
             &self.compression,
+            false,
             &self.auth,
             &self.middlewares,
         );

@@ -196,6 +196,7 @@ impl Validate for OtlpHttpExporterConfig {
             p,
             &self.tls,
             &self.compression,
+            true,
             &self.auth,
             &self.middlewares,
         );

@@ -65,15 +65,13 @@ impl HttpExporter {
             header::USER_AGENT,
             HeaderValue::from_static(concat!("collector/", env!("CARGO_PKG_VERSION"))),
         );
-        if let Some(c) = compression {
-            let name = match c {
-                Encoding::Zstd => "zstd",
-                Encoding::Snappy => "snappy",
-                Encoding::Zlib => "deflate",
-                Encoding::Lz4 => "lz4",
-                _ => "gzip",
-            };
-            headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(name));
+        if compression.is_some() {
+            // The configured name, as Go's confighttp sends it (`zlib` and `deflate` are
+            // the same bytes under two names).
+            let name = HeaderValue::from_str(&cfg.compression).map_err(|_| {
+                config_err(format!("exporter {id}: bad compression {:?}", cfg.compression))
+            })?;
+            headers.insert(header::CONTENT_ENCODING, name);
         }
         for (k, v) in &cfg.headers {
             match (

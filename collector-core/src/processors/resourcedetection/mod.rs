@@ -222,6 +222,90 @@ pub(crate) struct ResourceDetectionConfig {
     pub ecs: EcsDetectorConfig,
     /// `ec2` detector.
     pub ec2: Ec2DetectorConfig,
+    /// Go's `eks` detector settings: accepted as Go accepts them when the detector is not
+    /// listed (listing it is an error: the detector is not supported).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub eks: Option<serde_json::Value>,
+    /// Go's `elastic_beanstalk` detector settings: accepted as Go accepts them when the detector is not
+    /// listed (listing it is an error: the detector is not supported).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub elastic_beanstalk: Option<serde_json::Value>,
+    /// Go's `lambda` detector settings: accepted as Go accepts them when the detector is not
+    /// listed (listing it is an error: the detector is not supported).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lambda: Option<serde_json::Value>,
+    /// Go's `azure` detector settings: accepted as Go accepts them when the detector is not
+    /// listed (listing it is an error: the detector is not supported).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub azure: Option<serde_json::Value>,
+    /// Go's `aks` detector settings: accepted as Go accepts them when the detector is not
+    /// listed (listing it is an error: the detector is not supported).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aks: Option<serde_json::Value>,
+    /// Go's `consul` detector settings: accepted as Go accepts them when the detector is not
+    /// listed (listing it is an error: the detector is not supported).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consul: Option<serde_json::Value>,
+    /// Go's `docker` detector settings: accepted as Go accepts them when the detector is not
+    /// listed (listing it is an error: the detector is not supported).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub docker: Option<serde_json::Value>,
+    /// Go's `gcp` detector settings: accepted as Go accepts them when the detector is not
+    /// listed (listing it is an error: the detector is not supported).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gcp: Option<serde_json::Value>,
+    /// Go's `heroku` detector settings: accepted as Go accepts them when the detector is not
+    /// listed (listing it is an error: the detector is not supported).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub heroku: Option<serde_json::Value>,
+    /// Go's `hetzner` detector settings: accepted as Go accepts them when the detector is not
+    /// listed (listing it is an error: the detector is not supported).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hetzner: Option<serde_json::Value>,
+    /// Go's `openshift` detector settings: accepted as Go accepts them when the detector is not
+    /// listed (listing it is an error: the detector is not supported).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub openshift: Option<serde_json::Value>,
+    /// Go's `oraclecloud` detector settings: accepted as Go accepts them when the detector is not
+    /// listed (listing it is an error: the detector is not supported).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oraclecloud: Option<serde_json::Value>,
+    /// Go's `k8snode` detector settings: accepted as Go accepts them when the detector is not
+    /// listed (listing it is an error: the detector is not supported).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub k8snode: Option<serde_json::Value>,
+    /// Go's `kubeadm` detector settings: accepted as Go accepts them when the detector is not
+    /// listed (listing it is an error: the detector is not supported).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kubeadm: Option<serde_json::Value>,
+    /// Go's `akamai` detector settings: accepted as Go accepts them when the detector is not
+    /// listed (listing it is an error: the detector is not supported).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub akamai: Option<serde_json::Value>,
+    /// Go's `scaleway` detector settings: accepted as Go accepts them when the detector is not
+    /// listed (listing it is an error: the detector is not supported).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scaleway: Option<serde_json::Value>,
+    /// Go's `vultr` detector settings: accepted as Go accepts them when the detector is not
+    /// listed (listing it is an error: the detector is not supported).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vultr: Option<serde_json::Value>,
+    /// Go's `digitalocean` detector settings: accepted as Go accepts them when the detector is not
+    /// listed (listing it is an error: the detector is not supported).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub digitalocean: Option<serde_json::Value>,
+    /// Go's `upcloud` detector settings: accepted as Go accepts them when the detector is not
+    /// listed (listing it is an error: the detector is not supported).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upcloud: Option<serde_json::Value>,
+    /// Go's `nova` detector settings: accepted as Go accepts them when the detector is not
+    /// listed (listing it is an error: the detector is not supported).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nova: Option<serde_json::Value>,
+    /// Go's `dynatrace` detector settings: accepted as Go accepts them when the detector is not
+    /// listed (listing it is an error: the detector is not supported).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dynatrace: Option<serde_json::Value>,
     /// HTTP client key (no effect).
     #[serde(skip_serializing_if = "String::is_empty")]
     pub endpoint: String,
@@ -273,6 +357,27 @@ impl Default for ResourceDetectionConfig {
             system: SystemDetectorConfig::default(),
             ecs: EcsDetectorConfig::default(),
             ec2: Ec2DetectorConfig::default(),
+            eks: None,
+            elastic_beanstalk: None,
+            lambda: None,
+            azure: None,
+            aks: None,
+            consul: None,
+            docker: None,
+            gcp: None,
+            heroku: None,
+            hetzner: None,
+            openshift: None,
+            oraclecloud: None,
+            k8snode: None,
+            kubeadm: None,
+            akamai: None,
+            scaleway: None,
+            vultr: None,
+            digitalocean: None,
+            upcloud: None,
+            nova: None,
+            dynatrace: None,
             endpoint: String::new(),
             proxy_url: String::new(),
             tls: TlsClientConfig::default(),
