@@ -516,7 +516,9 @@ exporters:
     );
     let kinds = ["deflate", "zlib", "lz4", "snappy", "x-snappy-framed"];
     for c in kinds {
-        yaml += &format!("  otlphttp/{c}:\n    endpoint: http://127.0.0.1:4318\n    compression: {c}\n");
+        yaml += &format!(
+            "  otlphttp/{c}:\n    endpoint: http://127.0.0.1:4318\n    compression: {c}\n"
+        );
     }
     let names: Vec<String> = kinds.iter().map(|c| format!("otlphttp/{c}")).collect();
     yaml += &format!(
@@ -530,7 +532,11 @@ exporters:
         names.join(", ")
     );
     let cfg = load_doc(&yaml).unwrap();
-    assert!(cfg.to_yaml().contains("verbosity: detailed"), "{}", cfg.to_yaml());
+    assert!(
+        cfg.to_yaml().contains("verbosity: detailed"),
+        "{}",
+        cfg.to_yaml()
+    );
     // Listing a detector we lack is an error naming it; an unknown name is Go's error.
     let listed = yaml.replace("detectors: [env, system]", "detectors: [env, docker, nope]");
     let e = errors_of(&listed);
@@ -579,12 +585,25 @@ service:
       exporters: [debug]
 ",
     );
-    assert_eq!(e.matches("receiver type \"kafka\" is not supported").count(), 1, "{e}");
-    assert_eq!(e.matches("\"prometheusremotewrite\" is not supported").count(), 1, "{e}");
+    assert_eq!(
+        e.matches("receiver type \"kafka\" is not supported")
+            .count(),
+        1,
+        "{e}"
+    );
+    assert_eq!(
+        e.matches("\"prometheusremotewrite\" is not supported")
+            .count(),
+        1,
+        "{e}"
+    );
     assert_eq!(e.matches("unknown value \"loud\"").count(), 1, "{e}");
     assert!(!e.contains("which is not configured"), "{e}");
     assert!(!e.contains("empty configuration file"), "{e}");
     // A reference to nothing at all is still an error.
     let e = errors_of(&MINIMAL.replace("exporters: [debug]", "exporters: [debug, otlp/x]"));
-    assert!(e.contains("references exporter \"otlp/x\" which is not configured"), "{e}");
+    assert!(
+        e.contains("references exporter \"otlp/x\" which is not configured"),
+        "{e}"
+    );
 }

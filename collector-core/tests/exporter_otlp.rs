@@ -599,3 +599,35 @@ async fn shutdown_with_a_blackholed_backend_stays_inside_its_timeout() {
     holder.abort();
     healthy.stop();
 }
+
+/// A header name no request can carry (a space in it): Go loads the config, starts, and
+/// every export fails, retryably over HTTP (net/http refuses the request) and for good
+/// over gRPC (grpc-go's `Internal`). `validate` and start agree: both accept it.
+#[tokio::test]
+async fn a_header_go_loads_starts_and_fails_each_export_as_go_does() {
+    let sink = Sink::start(None).await;
+    let a = sink.addr;
+    let exporters = format!(
+        "  otlp/bad:\n    endpoint: {a}\n    tls:\n      insecure: true\n    retry_on_failure:\n      enabled: false\n    headers:\n      \"bad key\": v\n  otlphttp/bad:\n    endpoint: http://{a}\n    retry_on_failure:\n      enabled: false\n    headers:\n      \"bad key\": v\n  otlphttp/good:\n    endpoint: http://{a}\n"
+    );
+    let h = pipeline(&exporters, "otlp/bad, otlphttp/bad, otlphttp/good").await;
+    assert_eq!(send(&h, 3, 10).await, 3);
+    wait(|| sink.spans() == 30).await;
+    wait(|| {
+        metric(&h, "otelcol_exporter_send_failed_spans", "otlp/bad") == 30.0
+            && metric(&h, "otelcol_exporter_send_failed_spans", "otlphttp/bad") == 30.0
+    })
+    .await;
+    assert_eq!(
+        metric(&h, "otelcol_dropped_items", "reason=\"permanent\""),
+        30.0,
+        "gRPC: permanent"
+    );
+    assert_eq!(
+        metric(&h, "otelcol_dropped_items", "reason=\"retries_exhausted\""),
+        30.0,
+        "HTTP: retryable, retries off"
+    );
+    h.shutdown(Duration::from_secs(2)).await;
+    sink.stop();
+}

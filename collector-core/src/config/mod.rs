@@ -549,7 +549,8 @@ impl Config {
     /// Pipelines and extensions refer to configured components of the right kind and signal.
     fn check_service(&self, root: &Node, broken: &[(Kind, ComponentId)], issues: &mut Vec<Issue>) {
         let is_broken = |kind: Kind, id: &str| {
-            ComponentId::parse(id).is_ok_and(|id| broken.iter().any(|(k, b)| *k == kind && *b == id))
+            ComponentId::parse(id)
+                .is_ok_and(|id| broken.iter().any(|(k, b)| *k == kind && *b == id))
         };
         let node_origin = |path: &str| find(root, path).map(|n| n.origin.clone());
         for (i, e) in self.service.extensions.iter().enumerate() {

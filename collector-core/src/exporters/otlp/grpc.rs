@@ -27,6 +27,10 @@ pub(crate) struct GrpcExporter {
     compression: Option<Encoding>,
     timeout: Duration,
     rejected: Counter,
+    /// A configured header no call can carry as metadata: Go loads the config and every
+    /// call fails (grpc-go refuses it with `Internal`, a permanent error for the
+    /// exporter); so does ours, rather than failing start-up after `validate` passed.
+    bad_header: Option<String>,
 }
 
 impl GrpcExporter {
@@ -86,6 +90,7 @@ impl GrpcExporter {
                 headers.insert("grpc-timeout", v);
             }
         }
+        let mut bad_header = None;
         for (k, v) in &cfg.headers {
             let name = HeaderName::from_bytes(k.to_ascii_lowercase().as_bytes());
             let value = HeaderValue::from_str(v.expose());
@@ -94,13 +99,20 @@ impl GrpcExporter {
                     v.set_sensitive(true);
                     headers.insert(n, v);
                 }
-                _ => {
-                    return Err(crate::Error::new(
-                        crate::ErrorKind::Config,
-                        format!("exporter {id}: header {k:?} is not a valid gRPC metadata entry"),
+                (Err(_), _) => {
+                    bad_header.get_or_insert(format!(
+                        "rpc error: code = Internal desc = header key {k:?} contains illegal characters"
+                    ));
+                }
+                (Ok(_), Err(_)) => {
+                    bad_header.get_or_insert(format!(
+                        "rpc error: code = Internal desc = header key {k:?} contains value with non-printable ASCII characters"
                     ));
                 }
             }
+        }
+        if let Some(m) = &bad_header {
+            tracing::warn!(exporter = id, "{m}: every call will fail");
         }
         if !cfg.authority.is_empty() {
             tracing::warn!(
@@ -116,10 +128,14 @@ impl GrpcExporter {
             compression,
             timeout: client::attempt_timeout(cfg.timeout),
             rejected: client::rejected_counter(registry, id, signal),
+            bad_header,
         })
     }
 
     async fn call(&self, payload: &Payload) -> Result<(), ExportError> {
+        if let Some(m) = &self.bad_header {
+            return Err(ExportError::Permanent(m.clone()));
+        }
         let (flag, chunks) = match self.compression {
             None => (0u8, payload.chunks()),
             Some(enc) => {

@@ -26,6 +26,10 @@ pub(crate) struct HttpExporter {
     json: bool,
     timeout: Duration,
     rejected: Counter,
+    /// A configured header no request can carry: Go loads the config and every request
+    /// fails (net/http refuses it), retryably; so does ours, rather than failing start-up
+    /// after `validate` passed.
+    bad_header: Option<String>,
 }
 
 impl HttpExporter {
@@ -69,10 +73,14 @@ impl HttpExporter {
             // The configured name, as Go's confighttp sends it (`zlib` and `deflate` are
             // the same bytes under two names).
             let name = HeaderValue::from_str(&cfg.compression).map_err(|_| {
-                config_err(format!("exporter {id}: bad compression {:?}", cfg.compression))
+                config_err(format!(
+                    "exporter {id}: bad compression {:?}",
+                    cfg.compression
+                ))
             })?;
             headers.insert(header::CONTENT_ENCODING, name);
         }
+        let mut bad_header = None;
         for (k, v) in &cfg.headers {
             match (
                 HeaderName::from_bytes(k.as_bytes()),
@@ -82,12 +90,20 @@ impl HttpExporter {
                     v.set_sensitive(true);
                     headers.insert(n, v);
                 }
-                _ => {
-                    return Err(config_err(format!(
-                        "exporter {id}: header {k:?} is not a valid HTTP header"
-                    )));
+                (Err(_), _) => {
+                    bad_header.get_or_insert(format!(
+                        "failed to make an HTTP request: net/http: invalid header field name {k:?}"
+                    ));
+                }
+                (Ok(_), Err(_)) => {
+                    bad_header.get_or_insert(format!(
+                        "failed to make an HTTP request: net/http: invalid header field value for {k:?}"
+                    ));
                 }
             }
+        }
+        if let Some(m) = &bad_header {
+            tracing::warn!(exporter = id, "{m}: every request will fail");
         }
         Ok(HttpExporter {
             id: id.to_owned(),
@@ -98,10 +114,17 @@ impl HttpExporter {
             json,
             timeout: client::attempt_timeout(cfg.timeout),
             rejected: client::rejected_counter(registry, id, signal),
+            bad_header,
         })
     }
 
     async fn post(&self, payload: &Payload) -> Result<(), ExportError> {
+        if let Some(m) = &self.bad_header {
+            return Err(ExportError::Retryable {
+                message: m.clone(),
+                throttle: None,
+            });
+        }
         let chunks = if self.json {
             vec![Bytes::from(payload.to_json())]
         } else {
