@@ -41,17 +41,35 @@ fn exporter(name: &str, addr: SocketAddr, extra: &str) -> String {
     )
 }
 
+/// A traces pipeline from an OTLP/HTTP receiver on a free port through `batch` to
+/// `exporters` (YAML under `exporters:`), with `file_storage` in `dir`.
 fn config(dir: &Path, exporters: &str, names: &str) -> String {
+    pipeline_config(
+        dir,
+        "",
+        "  otlp:\n    protocols:\n      http:\n        endpoint: 127.0.0.1:0\n",
+        "otlp",
+        exporters,
+        names,
+    )
+}
+
+/// [`config`] with the receiver `receiver` (YAML under `receivers:`, listed as `listed`)
+/// and `storage` (more `file_storage` keys).
+fn pipeline_config(
+    dir: &Path,
+    storage: &str,
+    receiver: &str,
+    listed: &str,
+    exporters: &str,
+    names: &str,
+) -> String {
     format!(
         "extensions:
   file_storage:
     directory: {dir}
-receivers:
-  otlp:
-    protocols:
-      http:
-        endpoint: 127.0.0.1:0
-processors:
+{storage}receivers:
+{receiver}processors:
   batch:
     timeout: 20ms
 exporters:
@@ -63,7 +81,7 @@ service:
       level: none
   pipelines:
     traces:
-      receivers: [otlp]
+      receivers: [{listed}]
       processors: [batch]
       exporters: [{names}]
 ",
@@ -360,32 +378,15 @@ fn a_full_disk_is_a_retryable_refusal_and_loses_nothing_acknowledged() {
 /// Set in the child of the kill test: the directory and the backend's address.
 const KILLED_CHILD: &str = "OTELCOL_TEST_KILLED_CHILD";
 
+/// The `embedded` receiver's pipeline to an exporter at `addr`, with `fsync: true`.
 fn embedded_config(dir: &Path, addr: SocketAddr) -> String {
-    format!(
-        "extensions:
-  file_storage:
-    directory: {dir}
-    fsync: true
-receivers:
-  embedded: {{}}
-processors:
-  batch:
-    timeout: 20ms
-exporters:
-{exporter}
-service:
-  extensions: [file_storage]
-  telemetry:
-    metrics:
-      level: none
-  pipelines:
-    traces:
-      receivers: [embedded]
-      processors: [batch]
-      exporters: [otlphttp/a]
-",
-        dir = dir.display(),
-        exporter = exporter("a", addr, "")
+    pipeline_config(
+        dir,
+        "    fsync: true\n",
+        "  embedded: {}\n",
+        "embedded",
+        &exporter("a", addr, ""),
+        "otlphttp/a",
     )
 }
 
