@@ -79,29 +79,7 @@ fn compile_file(source: &Path, name: &str, dir: &Path) -> PathBuf {
 /// A traces pipeline from `embedded` through a batch to an OTLP exporter at `sink`, and a
 /// request of `SPANS` spans, written as files for the C program.
 fn inputs(dir: &Path, sink: &sink::Sink) -> (PathBuf, PathBuf) {
-    let yaml = format!(
-        "receivers:
-  embedded: {{}}
-processors:
-  batch:
-    timeout: 100ms
-exporters:
-  otlp:
-    endpoint: {}
-    tls:
-      insecure: true
-service:
-  telemetry:
-    logs:
-      level: warn
-  pipelines:
-    traces:
-      receivers: [embedded]
-      processors: [batch]
-      exporters: [otlp]
-",
-        sink.addr
-    );
+    let yaml = pipeline_yaml(sink.addr, None);
     let request = ExportTraceServiceRequest {
         resource_spans: vec![ResourceSpans {
             scope_spans: vec![ScopeSpans {
@@ -221,15 +199,29 @@ fn the_c_example_runs() {
 /// The configuration of [`inputs`], with the exporter's queue on disk in `dir` and the
 /// exporter sending to `addr`.
 fn durable_config(dir: &Path, addr: std::net::SocketAddr) -> PathBuf {
-    let storage = dir.join("storage");
-    let yaml = format!(
+    let config = dir.join("durable.yaml");
+    std::fs::write(&config, pipeline_yaml(addr, Some(&dir.join("storage")))).unwrap();
+    config
+}
+
+/// The tests' pipeline: `embedded` through a batch to an OTLP exporter at `addr`, its
+/// queue on disk in `storage` when given.
+fn pipeline_yaml(addr: std::net::SocketAddr, storage: Option<&Path>) -> String {
+    let (extension, queue, listed) = match storage {
+        Some(dir) => (
+            format!(
+                "extensions:\n  file_storage:\n    directory: {}\n    create_directory: true\n",
+                dir.display()
+            ),
+            "    sending_queue:\n      storage: file_storage\n",
+            "  extensions: [file_storage]\n",
+        ),
+        None => (String::new(), "", ""),
+    };
+    format!(
         "receivers:
   embedded: {{}}
-extensions:
-  file_storage:
-    directory: {}
-    create_directory: true
-processors:
+{extension}processors:
   batch:
     timeout: 100ms
 exporters:
@@ -237,11 +229,8 @@ exporters:
     endpoint: {addr}
     tls:
       insecure: true
-    sending_queue:
-      storage: file_storage
-service:
-  extensions: [file_storage]
-  telemetry:
+{queue}service:
+{listed}  telemetry:
     logs:
       level: warn
   pipelines:
@@ -249,12 +238,8 @@ service:
       receivers: [embedded]
       processors: [batch]
       exporters: [otlp]
-",
-        storage.display()
-    );
-    let config = dir.join("durable.yaml");
-    std::fs::write(&config, yaml).unwrap();
-    config
+"
+    )
 }
 
 #[test]
