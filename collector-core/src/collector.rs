@@ -515,6 +515,29 @@ fn not_a(kind: Kind, id: &str) -> Error {
 }
 
 impl Collector {
+    /// What components are built with: the collector's shared pieces and the extensions
+    /// started so far.
+    fn builder<'a>(
+        &self,
+        registry: &'a Registry,
+        budget: &'a Budget,
+        tally: &'a Arc<Tally>,
+        health: &'a Health,
+        shared: &'a Shared,
+        parts: &'a Parts,
+    ) -> Builder<'a> {
+        Builder {
+            registry,
+            budget,
+            tally,
+            health,
+            listeners: self.listeners,
+            ingest: &parts.embedded_targets,
+            shared,
+            extensions: &parts.extensions,
+        }
+    }
+
     /// Builds and starts extensions, exporters, processors and receivers into `parts`,
     /// walking the factories of the configured components.
     async fn build(
@@ -537,16 +560,7 @@ impl Collector {
             };
             tracing::info!(kind = "extension", name = %id, "Extension is starting...");
             let ext = {
-                let b = Builder {
-                    registry,
-                    budget,
-                    tally,
-                    health,
-                    listeners: self.listeners,
-                    ingest: &parts.embedded_targets,
-                    shared: &shared,
-                    extensions: &parts.extensions,
-                };
+                let b = self.builder(registry, budget, tally, health, &shared, parts);
                 build(&b.context(id, Signal::Traces), c.config.as_ref())
                     .map_err(|e| in_component(Kind::Extension, id, e))?
             };
@@ -557,21 +571,13 @@ impl Collector {
             tracing::info!(kind = "extension", name = %id, "Extension started.");
         }
 
-        let b = Builder {
-            registry,
-            budget,
-            tally,
-            health,
-            listeners: self.listeners,
-            ingest: &parts.embedded_targets,
-            shared: &shared,
-            extensions: &parts.extensions,
-        };
+        let b = self.builder(registry, budget, tally, health, &shared, parts);
         // Exporters: one instance per (id, signal), as in Go; then each pipeline's
         // processors in front of its exporters.
         let mut exporters: HashMap<(String, Signal), Arc<ExporterRuntime>> = HashMap::new();
         let mut pipelines: HashMap<String, (Signal, Arc<dyn Consumer>)> = HashMap::new();
         let mut processors = Vec::new();
+        let mut all_logs = Vec::new();
         for (pid, p) in &cfg.service.pipelines {
             let signal = pipeline_signal(pid);
             let mut queues: Vec<Arc<dyn ExporterQueue>> = Vec::new();
@@ -601,7 +607,7 @@ impl Collector {
                 let ((chain, mine), logs) =
                     b.persistent(cfg, pid, &p.processors, queues, stored)?;
                 processors.extend(mine);
-                parts.logs.extend(logs);
+                all_logs.extend(logs);
                 chain
             };
             pipelines.insert(pid.clone(), (signal, chain));
@@ -647,6 +653,7 @@ impl Collector {
         }
         parts.exporters = exporters;
         parts.processors = processors;
+        parts.logs = all_logs;
         parts.receivers = receivers;
         parts.listen.extend(listen);
         if let Some(e) = failed {

@@ -228,20 +228,18 @@ impl Consumer for Persist {
             return Ok(());
         }
         let bytes = payload.encoded_len() as u64;
-        let mut body: Option<bytes::Bytes> = None;
+        // The payload's chunks as received: written with one vectored write, not copied.
+        let mut chunks: Option<Vec<bytes::Bytes>> = None;
         let mut written = false;
         let mut full: Vec<&Arc<Target>> = Vec::new();
         let mut failure: Option<String> = None;
         let mut syncs = Vec::new();
         for log in &self.logs {
             let mut mask = 0u64;
-            let mut charged = Vec::new();
             for t in &log.targets {
                 let Some(d) = t.exporter.disk() else { continue };
-                let units = d.units(items, bytes);
-                if d.try_charge(units) {
+                if d.try_charge(d.units(items, bytes)) {
                     mask |= t.bit;
-                    charged.push((d, units));
                 } else {
                     full.push(t);
                 }
@@ -249,13 +247,13 @@ impl Consumer for Persist {
             if mask == 0 {
                 continue;
             }
-            let body = body.get_or_insert_with(|| payload.to_bytes());
+            let chunks = chunks.get_or_insert_with(|| payload.chunks());
             let remember = |seq| {
                 for t in log.targets.iter().filter(|t| t.bit & mask != 0) {
                     t.remember(seq, &payload);
                 }
             };
-            match log.wal.append_then(mask, items, body, remember) {
+            match log.wal.append_then(mask, items, chunks, remember) {
                 Ok(seq) => {
                     written = true;
                     log.wal.wake_readers();
@@ -264,11 +262,11 @@ impl Consumer for Persist {
                     }
                 }
                 Err(e) => {
-                    for (d, units) in charged {
-                        d.uncharge(units);
-                    }
                     // A full disk is a full queue: the independence rule below decides.
                     for t in log.targets.iter().filter(|t| t.bit & mask != 0) {
+                        if let Some(d) = t.exporter.disk() {
+                            d.uncharge(d.units(items, bytes));
+                        }
                         full.push(t);
                     }
                     tracing::error!(pipeline = %self.pipeline, error = %e, "Cannot write to the persistent queue.");

@@ -103,15 +103,19 @@ fn segment_path(dir: &Path, first: u64) -> PathBuf {
     dir.join(format!("{first:020}.wal"))
 }
 
-fn header(kind: u8, seq: u64, mask: u64, items: u32, body: &[u8]) -> [u8; HEADER] {
+/// A record's header for a body in `parts` (the checksum covers them in order).
+fn header<B: AsRef<[u8]>>(kind: u8, seq: u64, mask: u64, items: u32, parts: &[B]) -> [u8; HEADER] {
     let mut h = [0u8; HEADER];
-    let len = (HEADER - PREFIX + body.len()) as u32;
+    let body: usize = parts.iter().map(|p| p.as_ref().len()).sum();
+    let len = (HEADER - PREFIX + body) as u32;
     h[0..4].copy_from_slice(&len.to_le_bytes());
     h[8] = kind;
     h[9..17].copy_from_slice(&seq.to_le_bytes());
     h[17..25].copy_from_slice(&mask.to_le_bytes());
     h[25..29].copy_from_slice(&items.to_le_bytes());
-    let crc = crc32c::crc32c_append(crc32c::crc32c(&h[PREFIX..]), body);
+    let crc = parts.iter().fold(crc32c::crc32c(&h[PREFIX..]), |c, p| {
+        crc32c::crc32c_append(c, p.as_ref())
+    });
     h[4..8].copy_from_slice(&crc.to_le_bytes());
     h
 }
@@ -304,7 +308,14 @@ impl Log {
 
     /// Appends a data record for the exporters of `mask` (with any pending releases) and
     /// returns its seq. On failure nothing of it stays in the segment.
-    pub(crate) fn append(&mut self, mask: u64, items: u32, body: &[u8]) -> io::Result<u64> {
+    /// The body is the concatenation of `parts` (a payload's chunks: written with the
+    /// header in one vectored write, never joined first).
+    pub(crate) fn append<B: AsRef<[u8]>>(
+        &mut self,
+        mask: u64,
+        items: u32,
+        parts: &[B],
+    ) -> io::Result<u64> {
         if self.lock.is_none() {
             return Err(io::Error::other("the persistent queue is closed"));
         }
@@ -316,36 +327,47 @@ impl Log {
             self.rotate()?;
         }
         let seq = self.next_seq;
-        self.write_data(seq, mask, items, body)?;
+        self.write_data(seq, mask, items, parts)?;
         self.next_seq = seq + 1;
         Ok(seq)
     }
 
     /// Writes data record `seq` to the head (a new one, or a live one moved there) with any
     /// pending releases, and points the index at it.
-    fn write_data(&mut self, seq: u64, mask: u64, items: u32, body: &[u8]) -> io::Result<()> {
-        let h = header(DATA, seq, mask, items, body);
+    fn write_data<B: AsRef<[u8]>>(
+        &mut self,
+        seq: u64,
+        mask: u64,
+        items: u32,
+        parts: &[B],
+    ) -> io::Result<()> {
+        let h = header(DATA, seq, mask, items, parts);
+        let body: usize = parts.iter().map(|p| p.as_ref().len()).sum();
         let head = self.head;
         let releases = std::mem::take(&mut self.releases);
         let Some(seg) = self.segments.get_mut(&head) else {
             return Err(io::Error::other("the log has no segment to write to"));
         };
         let before = seg.len;
-        if let Err(e) = write_all_vectored(&mut seg.file, &[&releases, &h, body]) {
+        let mut all: Vec<&[u8]> = Vec::with_capacity(parts.len() + 2);
+        all.push(&releases);
+        all.push(&h);
+        all.extend(parts.iter().map(AsRef::as_ref));
+        if let Err(e) = write_all_vectored(&mut seg.file, &all) {
             // Cut off what got written, so the segment ends on a whole record.
             let _ = seg.file.set_len(before);
             self.releases = releases;
             self.failed_write = true;
             return Err(e);
         }
-        seg.len = before + (releases.len() + HEADER + body.len()) as u64;
+        seg.len = before + (releases.len() + HEADER + body) as u64;
         seg.live += 1;
         let moved = self.records.insert(
             seq,
             Record {
                 segment: head,
                 offset: before + (releases.len() + HEADER) as u64,
-                len: body.len() as u32,
+                len: body as u32,
                 items,
                 mask,
             },
@@ -385,7 +407,7 @@ impl Log {
             }
             for (seq, r) in live {
                 let moved = self.read(seq).and_then(|body| match body {
-                    Some(body) => self.write_data(seq, r.mask, r.items, &body),
+                    Some(body) => self.write_data(seq, r.mask, r.items, &[body]),
                     None => Ok(()),
                 });
                 if let Err(e) = moved {
@@ -452,7 +474,7 @@ impl Log {
         r.mask &= !bits;
         let gone = r.mask == 0;
         self.releases
-            .extend_from_slice(&header(RELEASE, seq, cleared, 0, &[]));
+            .extend_from_slice(&header::<&[u8]>(RELEASE, seq, cleared, 0, &[]));
         if gone {
             self.forget(seq);
             self.collect();
@@ -677,8 +699,9 @@ mod tests {
         let dir = tmp();
         let (mut log, damage) = Log::open(dir.path(), false).unwrap();
         assert_eq!(damage, Damage::default());
-        let a = log.append(0b11, 2, b"first").unwrap();
-        let b = log.append(0b01, 1, b"second").unwrap();
+        // A body in pieces is one record.
+        let a = log.append(0b11, 2, &[&b"fi"[..], &b"rst"[..]]).unwrap();
+        let b = log.append(0b01, 1, &[b"second"]).unwrap();
         assert_eq!(log.release(a, 0b01), 0b01);
         assert_eq!(log.release(b, 0b01), 0b01, "b is gone");
         drop(log);
@@ -696,7 +719,7 @@ mod tests {
     fn written_releases_are_not_replayed_and_dead_segments_go() {
         let dir = tmp();
         let (mut log, _) = Log::open(dir.path(), false).unwrap();
-        let a = log.append(1, 1, b"x").unwrap();
+        let a = log.append(1, 1, &[b"x"]).unwrap();
         log.release(a, 1);
         log.write_releases().unwrap();
         drop(log);
@@ -710,7 +733,7 @@ mod tests {
     fn a_second_collector_on_the_directory_is_refused_until_the_first_closes() {
         let dir = tmp();
         let (mut first, _) = Log::open(dir.path(), false).unwrap();
-        let a = first.append(1, 1, b"a").unwrap();
+        let a = first.append(1, 1, &[b"a"]).unwrap();
         let err = Log::open(dir.path(), false).err().unwrap();
         assert_eq!(err.kind(), io::ErrorKind::ResourceBusy);
         assert!(
@@ -722,7 +745,7 @@ mod tests {
         // The closed log touches nothing any more: a late release neither writes nor
         // deletes the segment the second one reads.
         assert_eq!(first.release(a, 1), 0);
-        assert!(first.append(1, 1, b"b").is_err());
+        assert!(first.append(1, 1, &[b"b"]).is_err());
         assert_eq!(second.read(a).unwrap().unwrap(), b"a");
     }
 
@@ -730,8 +753,8 @@ mod tests {
     fn a_torn_tail_is_reported_and_the_rest_kept() {
         let dir = tmp();
         let (mut log, _) = Log::open(dir.path(), false).unwrap();
-        log.append(1, 1, b"kept").unwrap();
-        log.append(1, 1, b"torn away").unwrap();
+        log.append(1, 1, &[b"kept"]).unwrap();
+        log.append(1, 1, &[b"torn away"]).unwrap();
         let path = segment_path(dir.path(), log.head);
         drop(log);
         let len = std::fs::metadata(&path).unwrap().len();
@@ -746,7 +769,7 @@ mod tests {
             .collect();
         assert_eq!(bodies, vec![b"kept".to_vec()]);
         // New records go to a new segment and get new seqs.
-        let c = log.append(1, 1, b"after").unwrap();
+        let c = log.append(1, 1, &[b"after"]).unwrap();
         drop(log);
         let (log, _) = Log::open(dir.path(), false).unwrap();
         assert_eq!(log.read(c).unwrap().unwrap(), b"after");
@@ -757,8 +780,8 @@ mod tests {
     fn a_corrupt_record_is_reported_and_never_crashes() {
         let dir = tmp();
         let (mut log, _) = Log::open(dir.path(), false).unwrap();
-        log.append(1, 1, b"good").unwrap();
-        let bad = log.append(1, 1, b"flipped").unwrap();
+        log.append(1, 1, &[b"good"]).unwrap();
+        let bad = log.append(1, 1, &[b"flipped"]).unwrap();
         let r = log.record(bad).unwrap();
         let path = segment_path(dir.path(), r.segment);
         drop(log);
@@ -784,7 +807,9 @@ mod tests {
         let dir = tmp();
         let (mut log, _) = Log::open(dir.path(), true).unwrap();
         let body = vec![7u8; (SEGMENT_BYTES / 2) as usize];
-        let seqs: Vec<u64> = (0..5).map(|_| log.append(1, 1, &body).unwrap()).collect();
+        let seqs: Vec<u64> = (0..5)
+            .map(|_| log.append(1, 1, &[&body]).unwrap())
+            .collect();
         assert!(log.segment_count() >= 3);
         // Releasing a middle one deletes nothing: the oldest is still live.
         log.release(seqs[2], 1);
@@ -802,20 +827,20 @@ mod tests {
     fn a_fully_released_log_gives_its_space_back() {
         let dir = tmp();
         let (mut log, _) = Log::open(dir.path(), false).unwrap();
-        let small = log.append(1, 1, b"small").unwrap();
+        let small = log.append(1, 1, &[b"small"]).unwrap();
         log.release(small, 1);
         assert!(
             log.disk_bytes() > MAGIC.len() as u64,
             "small heads are left alone"
         );
-        let a = log.append(1, 1, &[1u8; 3 << 20]).unwrap();
-        let b = log.append(1, 1, &[2u8; 2 << 20]).unwrap();
+        let a = log.append(1, 1, &[&[1u8; 3 << 20]]).unwrap();
+        let b = log.append(1, 1, &[&[2u8; 2 << 20]]).unwrap();
         log.release(a, 1);
         assert!(log.disk_bytes() > 5 << 20);
         log.release(b, 1);
         assert_eq!(log.disk_bytes(), MAGIC.len() as u64);
         // Appends go on at the cut, and a reopen finds only them.
-        let c = log.append(1, 1, b"c").unwrap();
+        let c = log.append(1, 1, &[b"c"]).unwrap();
         drop(log);
         let (log, damage) = Log::open(dir.path(), false).unwrap();
         assert!(damage.torn.is_empty());
@@ -827,12 +852,12 @@ mod tests {
     fn one_old_record_does_not_keep_later_segments() {
         let dir = tmp();
         let (mut log, _) = Log::open(dir.path(), false).unwrap();
-        let pinned = log.append(0b11, 3, b"still being retried").unwrap();
+        let pinned = log.append(0b11, 3, &[b"still being retried"]).unwrap();
         log.release(pinned, 0b01);
         let body = vec![7u8; (SEGMENT_BYTES / 4) as usize];
         let mut last = 0;
         for _ in 0..40 {
-            last = log.append(1, 1, &body).unwrap();
+            last = log.append(1, 1, &[&body]).unwrap();
             log.release(last, 1);
         }
         // Ten segments' worth written; the pinned record moved along instead of keeping

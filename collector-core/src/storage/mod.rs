@@ -139,20 +139,20 @@ impl Wal {
         Ok((wal, bits, damage))
     }
 
-    /// Appends a data record for the exporters of `mask` and returns its seq, calling
-    /// `written` with it before any reader can see the record (under the log's lock): the
-    /// writer hands readers the payload there.
-    pub(crate) fn append_then(
+    /// Appends a data record (the concatenation of `parts`) for the exporters of `mask`
+    /// and returns its seq, calling `written` with it before any reader can see the record
+    /// (under the log's lock): the writer hands readers the payload there.
+    pub(crate) fn append_then<B: AsRef<[u8]>>(
         &self,
         mask: u64,
         items: u64,
-        body: &[u8],
+        parts: &[B],
         written: impl FnOnce(u64),
     ) -> std::io::Result<u64> {
         let items = u32::try_from(items).unwrap_or(u32::MAX);
         let seq = {
             let mut log = self.log.lock();
-            let seq = log.append(mask, items, body)?;
+            let seq = log.append(mask, items, parts)?;
             written(seq);
             seq
         };
@@ -391,21 +391,21 @@ mod tests {
         let s = storage(dir.path(), true);
         let (wal, bits, _) = Wal::open(&s.log_dir("traces"), &s, &["otlp"]).unwrap();
         assert!(wal.syncs());
-        let a = wal.append_then(bits[0], 1, b"a", |_| {}).unwrap();
-        let b = wal.append_then(bits[0], 1, b"b", |_| {}).unwrap();
+        let a = wal.append_then(bits[0], 1, &[b"a"], |_| {}).unwrap();
+        let b = wal.append_then(bits[0], 1, &[b"b"], |_| {}).unwrap();
         wal.synced(b).await.unwrap();
         wal.synced_blocking(a).unwrap();
         wal.close();
         // Without fsync nothing waits.
         let s = storage(dir.path(), false);
         let (wal, bits, _) = Wal::open(&s.log_dir("logs"), &s, &["otlp"]).unwrap();
-        let c = wal.append_then(bits[0], 1, b"c", |_| {}).unwrap();
+        let c = wal.append_then(bits[0], 1, &[b"c"], |_| {}).unwrap();
         assert!(!wal.syncs());
         wal.synced(c).await.unwrap();
         assert_eq!(wal.pending(bits[0], 0, 10).len(), 1);
         // Records for another exporter are scanned once: the reader goes on past them.
         let other = 1u64 << 5;
-        let d = wal.append_then(other, 1, b"d", |_| {}).unwrap();
+        let d = wal.append_then(other, 1, &[b"d"], |_| {}).unwrap();
         let (found, next) = wal.pending_after(bits[0], c + 1, 10);
         assert!(found.is_empty());
         assert_eq!(next, d + 1);

@@ -120,11 +120,7 @@ pub(crate) struct DiskShare {
 impl DiskShare {
     /// What a record of `items` items and `bytes` bytes counts.
     pub(crate) fn units(&self, items: u64, bytes: u64) -> u64 {
-        match self.sizer {
-            queue::Sizer::Requests => 1,
-            queue::Sizer::Items => items,
-            queue::Sizer::Bytes => bytes,
-        }
+        self.sizer.units(items, bytes)
     }
 
     /// Takes `units` of the share; false when they do not fit (an empty share takes
@@ -160,19 +156,21 @@ impl DiskShare {
     }
 }
 
-/// Drops the payload of a sender task that is aborted at the shutdown deadline as kept:
-/// its log records stay for the next start, and it leaves the in-flight count that the
-/// shutdown counts as dropped.
-struct KeepOnAbort(Option<Payload>, Arc<Shared>);
+/// A sender's payload while it is being exported. Dropped while `armed` (the task was
+/// aborted at the shutdown deadline), it is kept: its log records stay for the next start,
+/// and it leaves the in-flight count that the shutdown counts as dropped.
+struct KeepOnAbort {
+    payload: Payload,
+    shared: Arc<Shared>,
+    armed: bool,
+}
 
 impl Drop for KeepOnAbort {
     fn drop(&mut self) {
-        if let Some(p) = &self.0
-            && p.keep()
-        {
-            self.1
+        if self.armed && self.payload.keep() {
+            self.shared
                 .in_flight
-                .fetch_sub(p.items(), std::sync::atomic::Ordering::Relaxed);
+                .fetch_sub(self.payload.items(), std::sync::atomic::Ordering::Relaxed);
         }
     }
 }
@@ -295,14 +293,17 @@ impl ExporterRuntime {
                     let items = q.payload.items();
                     s.in_flight
                         .fetch_add(items, std::sync::atomic::Ordering::Relaxed);
-                    let payload = KeepOnAbort(Some(q.payload), s.clone());
-                    let Some(p) = &payload.0 else { continue };
+                    let mut guard = KeepOnAbort {
+                        payload: q.payload,
+                        shared: s.clone(),
+                        armed: true,
+                    };
                     // A panic in the exporter drops this payload, counted, and the sender
                     // goes on with the next one.
                     let sent = s
                         .tally
                         .panics
-                        .catch_future(s.id.clone(), s.attempts(p))
+                        .catch_future(s.id.clone(), s.attempts(&guard.payload))
                         .await;
                     let outcome = match sent {
                         Some(r) => r,
@@ -318,13 +319,10 @@ impl ExporterRuntime {
                     };
                     // Released before anyone hears it is settled: a flush that returns
                     // finds the budget free of it. Dropped at shutdown, it stays on disk.
-                    let mut payload = payload;
-                    let kept = matches!(
-                        (&outcome, &payload.0),
-                        (Err((_, DropReason::Shutdown)), Some(p)) if p.keep()
-                    );
-                    payload.0 = None;
-                    drop(payload);
+                    guard.armed = false;
+                    let kept =
+                        matches!(outcome, Err((_, DropReason::Shutdown))) && guard.payload.keep();
+                    drop(guard);
                     // Kept on disk is not dropped: nothing to count.
                     s.settle(q.done, outcome, if kept { 0 } else { items });
                     s.in_flight

@@ -18,6 +18,17 @@ pub(crate) enum Sizer {
     Bytes,
 }
 
+impl Sizer {
+    /// What a request of `items` items and `bytes` encoded bytes counts.
+    pub(crate) fn units(self, items: u64, bytes: u64) -> u64 {
+        match self {
+            Sizer::Requests => 1,
+            Sizer::Items => items,
+            Sizer::Bytes => bytes,
+        }
+    }
+}
+
 /// `sending_queue::batch` (exporter-side batching).
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
@@ -207,11 +218,7 @@ impl Queue {
 
     fn units(&self, q: &Queued) -> u64 {
         let p = &q.payload;
-        match self.sizer {
-            Sizer::Requests => 1,
-            Sizer::Items => p.items(),
-            Sizer::Bytes => p.encoded_len() as u64,
-        }
+        self.sizer.units(p.items(), p.encoded_len() as u64)
     }
 
     /// Adds `p`, or gives it back when the queue is full or closed.
