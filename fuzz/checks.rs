@@ -430,3 +430,17 @@ pub fn reference_attr_edit(attrs: &mut Vec<KeyValue>, op: u8, key: &str, value: 
     reference_edit(&mut res, op, key, value);
     *attrs = res.map(|r| r.attributes).unwrap_or_default();
 }
+
+/// `packed`: a packed span batch (the Python fast path's format) never panics the reader;
+/// what it accepts becomes a request the collector's validator and prost both accept, with
+/// as many spans as the batch says.
+pub fn check_packed(data: &[u8]) {
+    let Ok(proto) = collector_core::otlp::packed::packed_spans_to_proto(data) else {
+        return;
+    };
+    let req = ExportTraceServiceRequest::decode(proto.as_slice())
+        .expect("prost decodes what the packed reader builds");
+    let p = Payload::decode(Signal::Traces, bytes::Bytes::from(proto))
+        .expect("the validator accepts what the packed reader builds");
+    assert_eq!(p.items(), trace_items(&req), "span count");
+}

@@ -756,13 +756,34 @@ impl CollectorHandle {
     /// [`ErrorKind::Retryable`] over budget or when every queue is full,
     /// [`ErrorKind::NotRunning`] after shutdown.
     pub fn ingest(&self, signal: Signal, data: bytes::Bytes) -> Result<(), Error> {
+        self.check_running()?;
+        self.inner.ingest.ingest(signal, data, &self.inner.runtime)
+    }
+
+    /// Hands a batch of spans in the packed format (`docs/packed-spans.md`, what the
+    /// Python fast path sends) to the pipelines that list an `embedded` receiver: turned
+    /// into an OTLP `ExportTraceServiceRequest` (on the memory budget before it is built),
+    /// then taken as [`ingest`](Self::ingest) takes one. The input is only read.
+    ///
+    /// # Errors
+    ///
+    /// As [`ingest`](Self::ingest); [`ErrorKind::InvalidData`] also for input that is not
+    /// a valid packed batch.
+    pub fn ingest_packed_spans(&self, packed: &[u8]) -> Result<(), Error> {
+        self.check_running()?;
+        self.inner
+            .ingest
+            .ingest_packed_spans(packed, &self.inner.runtime)
+    }
+
+    fn check_running(&self) -> Result<(), Error> {
         if self.inner.stopped.lock().is_some() || self.inner.stopping.load(Ordering::Acquire) {
             return Err(Error::new(
                 ErrorKind::NotRunning,
                 "the collector has been shut down",
             ));
         }
-        self.inner.ingest.ingest(signal, data, &self.inner.runtime)
+        Ok(())
     }
 
     /// Delivers everything taken in before the call: held payloads are offered, batches

@@ -95,6 +95,15 @@ impl EmbeddedCollector {
         self.handle.ingest(signal, data)
     }
 
+    /// See [`CollectorHandle::ingest_packed_spans`]: a batch in the packed spans format.
+    ///
+    /// # Errors
+    ///
+    /// As [`CollectorHandle::ingest_packed_spans`].
+    pub fn ingest_packed_spans(&self, packed: &[u8]) -> Result<(), Error> {
+        self.handle.ingest_packed_spans(packed)
+    }
+
     /// See [`CollectorHandle::items_on_disk`]: what persistent queues still hold.
     pub fn items_on_disk(&self) -> u64 {
         self.handle.items_on_disk()

@@ -40,3 +40,8 @@ fn json_corpus() {
 fn split_edit_corpus() {
     replay("split_edit", checks::check_split_edit);
 }
+
+#[test]
+fn packed_corpus() {
+    replay("packed", checks::check_packed);
+}

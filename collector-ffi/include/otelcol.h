@@ -117,6 +117,18 @@ enum otelcol_result otelcol_collector_ingest(struct otelcol_collector *c,
                                              const uint8_t *data,
                                              size_t len);
 
+// Hands `len` bytes of spans in the packed format (`docs/packed-spans.md`; what the Python
+// fast path sends) to the traces pipelines that list an `embedded` receiver. The library
+// builds the OTLP request from them; the buffer is only read during the call. Never
+// blocks. Bytes that are not a valid packed batch give OTELCOL_ERR_INVALID_DATA.
+//
+// # Safety
+//
+// `c` is NULL or a live handle; `data` points to `len` readable bytes (or is NULL).
+enum otelcol_result otelcol_collector_ingest_packed_spans(struct otelcol_collector *c,
+                                                          const uint8_t *data,
+                                                          size_t len);
+
 // Blocks until everything ingested before the call is delivered or counted as dropped,
 // or `timeout_ms` passes (OTELCOL_ERR_TIMEOUT).
 //

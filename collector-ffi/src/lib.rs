@@ -298,6 +298,33 @@ pub unsafe extern "C" fn otelcol_collector_ingest(
     })
 }
 
+/// Hands `len` bytes of spans in the packed format (`docs/packed-spans.md`; what the Python
+/// fast path sends) to the traces pipelines that list an `embedded` receiver. The library
+/// builds the OTLP request from them; the buffer is only read during the call. Never
+/// blocks. Bytes that are not a valid packed batch give OTELCOL_ERR_INVALID_DATA.
+///
+/// # Safety
+///
+/// `c` is NULL or a live handle; `data` points to `len` readable bytes (or is NULL).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn otelcol_collector_ingest_packed_spans(
+    c: *mut otelcol_collector,
+    data: *const u8,
+    len: usize,
+) -> otelcol_result {
+    guard(|| {
+        // SAFETY: as documented.
+        let c = unsafe { handle(c) }?;
+        if data.is_null() {
+            return Err(Error::InvalidArgument("data is NULL".into()));
+        }
+        // SAFETY: `data` points to `len` readable bytes, as documented; read, not kept.
+        let packed = unsafe { std::slice::from_raw_parts(data, len) };
+        c.running()?.ingest_packed_spans(packed)?;
+        Ok(())
+    })
+}
+
 /// Blocks until everything ingested before the call is delivered or counted as dropped,
 /// or `timeout_ms` passes (OTELCOL_ERR_TIMEOUT).
 ///

@@ -29,6 +29,7 @@ pub(crate) mod fields;
 mod items;
 mod json;
 mod json_in;
+pub mod packed;
 pub(crate) mod payload;
 mod schema;
 mod split;

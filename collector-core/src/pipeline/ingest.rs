@@ -154,23 +154,63 @@ impl Ingest {
         data: Bytes,
         runtime: &tokio::runtime::Handle,
     ) -> Result<(), Error> {
-        let Some(fanout) = &self.consumers[signal.index()] else {
-            return Err(Error::new(
+        let fanout = self.fanout(signal)?;
+        let Some(reservation) = self.budget.try_reserve(data.len()) else {
+            return Err(self.over_budget());
+        };
+        let payload = self.decoded(Payload::decode_received(signal, data, reservation))?;
+        self.offer(fanout, signal, payload, runtime)
+    }
+
+    /// As [`ingest`](Self::ingest), for a batch in the packed spans format (the Python fast
+    /// path): turned into OTLP protobuf on the budget, then validated and offered like any
+    /// traces request.
+    pub(crate) fn ingest_packed_spans(
+        &self,
+        packed: &[u8],
+        runtime: &tokio::runtime::Handle,
+    ) -> Result<(), Error> {
+        let fanout = self.fanout(Signal::Traces)?;
+        let (proto, reservation) =
+            crate::otlp::packed::to_proto(packed, &self.budget).map_err(|e| {
+                if e.kind() == ErrorKind::Retryable {
+                    self.over_budget()
+                } else {
+                    e
+                }
+            })?;
+        let payload = self.decoded(Payload::decode_received(Signal::Traces, proto, reservation))?;
+        self.offer(fanout, Signal::Traces, payload, runtime)
+    }
+
+    fn fanout(&self, signal: Signal) -> Result<&ReceiverFanout, Error> {
+        self.consumers[signal.index()].as_ref().ok_or_else(|| {
+            Error::new(
                 ErrorKind::InvalidArgument,
                 format!(
                     "no pipeline takes {signal} in-process: list an `embedded` receiver in a {signal} pipeline"
                 ),
-            ));
-        };
+            )
+        })
+    }
+
+    fn decoded(&self, r: Result<Payload, DecodeError>) -> Result<Payload, Error> {
+        match r {
+            Ok(p) => Ok(p),
+            Err(DecodeError::Invalid(e)) => Err(e),
+            Err(DecodeError::OverBudget) => Err(self.over_budget()),
+        }
+    }
+
+    /// Hands a decoded payload to the pipelines of `signal`.
+    fn offer(
+        &self,
+        fanout: &ReceiverFanout,
+        signal: Signal,
+        payload: Payload,
+        runtime: &tokio::runtime::Handle,
+    ) -> Result<(), Error> {
         let c = &self.counters[signal.index()];
-        let Some(reservation) = self.budget.try_reserve(data.len()) else {
-            return Err(self.over_budget());
-        };
-        let payload = match Payload::decode_received(signal, data, reservation) {
-            Ok(p) => p,
-            Err(DecodeError::Invalid(e)) => return Err(e),
-            Err(DecodeError::OverBudget) => return Err(self.over_budget()),
-        };
         let items = payload.items();
         if items == 0 {
             return Ok(());

@@ -3,7 +3,8 @@
 :class:`Collector` runs the collector library (Rust, behind its C ABI) from a Go-collector
 style YAML configuration; :class:`SpanExporter`, :class:`LogExporter` and
 :class:`MetricExporter` plug it into the OpenTelemetry Python SDK (they need
-``opentelemetry-sdk``, imported on first use). Safe under ``fork()`` (Gunicorn
+``opentelemetry-sdk``, imported on first use); :class:`BatchSpanProcessor` is the fast
+path for spans (no OTLP encoding in Python). Safe under ``fork()`` (Gunicorn
 ``--preload``, ``multiprocessing``): a child gets a fresh collector of its own on first use.
 Interpreter exit delivers what is held, within ``exit_timeout_s`` (5 s).
 """
@@ -36,6 +37,7 @@ __all__ = [
     "SpanExporter",
     "LogExporter",
     "MetricExporter",
+    "BatchSpanProcessor",
 ]
 
 _EXPORTERS = ("SpanExporter", "LogExporter", "MetricExporter")
@@ -47,4 +49,8 @@ def __getattr__(name):
         from . import exporters
 
         return getattr(exporters, name)
+    if name == "BatchSpanProcessor":
+        from .fast import BatchSpanProcessor
+
+        return BatchSpanProcessor
     raise AttributeError(f"module 'collector_ffi' has no attribute {name!r}")

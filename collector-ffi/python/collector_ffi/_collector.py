@@ -148,6 +148,15 @@ class Collector:
             raise TypeError(f"data must be bytes, not {type(data).__name__}")
         self._call(lib.otelcol_collector_ingest, code, data, len(data))
 
+    def ingest_packed_spans(self, data):
+        """Hands a batch of spans in the packed format (``docs/packed-spans.md``, what
+        :class:`collector_ffi.BatchSpanProcessor` sends) to the traces pipelines that list
+        an ``embedded`` receiver; the library builds the OTLP request. Errors as
+        :meth:`ingest`."""
+        if not isinstance(data, bytes):
+            raise TypeError(f"data must be bytes, not {type(data).__name__}")
+        self._call(lib.otelcol_collector_ingest_packed_spans, data, len(data))
+
     def flush(self, timeout_s=30):
         """Waits until everything ingested before the call is delivered (or counted as
         dropped); raises :class:`TimeoutError` if that takes longer than ``timeout_s``."""

@@ -46,6 +46,7 @@ def _load():
         "otelcol_collector_new": (res, [ctypes.c_char_p, ctypes.c_size_t, ctypes.POINTER(handle)]),
         "otelcol_collector_start": (res, [handle]),
         "otelcol_collector_ingest": (res, [handle, ctypes.c_uint32, ctypes.c_char_p, ctypes.c_size_t]),
+        "otelcol_collector_ingest_packed_spans": (res, [handle, ctypes.c_char_p, ctypes.c_size_t]),
         "otelcol_collector_flush": (res, [handle, ctypes.c_uint32]),
         "otelcol_collector_shutdown": (res, [handle, ctypes.c_uint32, ctypes.POINTER(Report)]),
         "otelcol_collector_items_on_disk": (res, [handle, ctypes.POINTER(ctypes.c_uint64)]),

@@ -44,12 +44,15 @@ def alive(pid):
         return False
 
 
-def test_preload_workers_deliver_every_span(sink, tmp_path):
+@pytest.mark.parametrize("processor", ["exporter", "fast"])
+def test_preload_workers_deliver_every_span(sink, tmp_path, processor):
     port = free_port()
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (PACKAGE_DIR, env.get("PYTHONPATH")) if p)
     env["COLLECTOR_FFI_LIBRARY"] = library_path()
     env["OTLP_ENDPOINT"] = sink.endpoint
+    # The SDK's processor with our SpanExporter, or the fast path (BatchSpanProcessor).
+    env["SPAN_PROCESSOR"] = processor
     env.pop("COLLECTOR_CONFIG", None)
     log_path = tmp_path / "gunicorn.log"
     with open(log_path, "wb") as log:
