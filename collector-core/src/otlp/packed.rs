@@ -321,18 +321,7 @@ impl Emit for Writer {
         self.0.len() - 1
     }
     fn end(&mut self, at: usize) {
-        let body = self.0.len() - at - 1;
-        let n = wire::varint_len(body as u64);
-        if n > 1 {
-            self.0
-                .splice(at + 1..at + 1, std::iter::repeat_n(0u8, n - 1));
-        }
-        let mut v = body as u64;
-        for i in 0..n {
-            let more = if i + 1 < n { 0x80 } else { 0 };
-            self.0[at + i] = (v as u8 & 0x7f) | more;
-            v >>= 7;
-        }
+        wire::backfill_len(&mut self.0, at);
     }
 }
 

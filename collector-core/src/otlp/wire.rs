@@ -570,6 +570,12 @@ pub(crate) fn put_nested<F: FnOnce(&mut Vec<u8>)>(out: &mut Vec<u8>, field: u32,
     let len_at = out.len();
     out.push(0);
     f(out);
+    backfill_len(out, len_at);
+}
+
+/// Puts the length of the body that follows the one placeholder byte at `len_at` (up to
+/// the end of `out`) into that place, shifting the body when the length needs more bytes.
+pub(crate) fn backfill_len(out: &mut Vec<u8>, len_at: usize) {
     let body_len = out.len() - len_at - 1;
     let n = varint_len(body_len as u64);
     if n > 1 {

@@ -18,6 +18,8 @@ import time
 from array import array
 from collections.abc import Mapping, Sequence
 
+from opentelemetry.trace import SpanKind, StatusCode
+
 _logger = logging.getLogger(__name__)
 
 MAGIC = b"OTPS"
@@ -34,6 +36,10 @@ _REMOTE_PARENT = 0x100000300
 _EMPTY, _FALSE, _TRUE, _STR, _INT, _DOUBLE, _BYTES, _ARRAY, _KVLIST = range(9)
 
 _last_skip_log = 0.0
+_UNSET = object()
+# Enum members are singletons, and `.value` is a descriptor call: looked up by identity.
+_KIND = {id(k): k.value + 1 for k in SpanKind}
+_CODE = {id(c): c.value for c in StatusCode}
 
 
 def _skipped(key, value):
@@ -203,17 +209,24 @@ def pack(spans, big=False):
     scope_of = {}
     resources = []
     scopes = []
+    last_r = last_sc = _UNSET
+    ri = si = 0
     for s in spans:
+        # Consecutive spans mostly share their resource and scope: an identity check.
         r = s._resource
-        ri = res_of.get(id(r))
-        if ri is None:
-            ri = res_of[id(r)] = len(resources)
-            resources.append(r)
+        if r is not last_r:
+            last_r = r
+            ri = res_of.get(id(r))
+            if ri is None:
+                ri = res_of[id(r)] = len(resources)
+                resources.append(r)
         sc = s._instrumentation_scope
-        si = scope_of.get(id(sc))
-        if si is None:
-            si = scope_of[id(sc)] = len(scopes)
-            scopes.append(sc)
+        if sc is not last_sc:
+            last_sc = sc
+            si = scope_of.get(id(sc))
+            if si is None:
+                si = scope_of[id(sc)] = len(scopes)
+                scopes.append(sc)
         try:
             # Every read first: a span without these fields takes the slow path with
             # nothing of it appended yet.
@@ -222,7 +235,7 @@ def pack(spans, big=False):
             sid = ctx.span_id
             p = s._parent
             status = s._status
-            code = status._status_code.value
+            code = _CODE[id(status._status_code)]
             desc = status._description
             a = s._attributes
             d = a._dict
@@ -231,12 +244,15 @@ def pack(spans, big=False):
             lk = s._links
             de = ev.dropped
             dl = lk.dropped
+            # The containers' own truth values are Python-level __len__ calls.
+            has_events = ev._dq or lk._dq
             ts = ctx.trace_state
+            has_state = ts._dict
             name = s._name
-            kind = s._kind.value + 1
+            kind = _KIND[id(s._kind)]
             start = s._start_time
             end = s._end_time
-        except AttributeError:
+        except (AttributeError, KeyError):
             out.span_slow(s, ri, si)
             continue
         if p is None:
@@ -262,9 +278,9 @@ def pack(spans, big=False):
                 start,
                 end,
                 ni + 1,
-                out.ref(",".join(f"{k}={v}" for k, v in ts.items())) if ts else 0,
+                out.ref(",".join(f"{k}={v}" for k, v in ts.items())) if has_state else 0,
                 code,
-                out.ref(desc),
+                0 if desc is None else out.ref(desc),
                 da,
                 de,
                 dl,
@@ -300,7 +316,7 @@ def pack(spans, big=False):
             n += 1
         if n != len(d):
             tok[at] = n
-        if ev or lk:
+        if has_events:
             out.events_links(ev, lk)
         else:
             ext((0, 0))
