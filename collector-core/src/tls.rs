@@ -56,7 +56,15 @@ fn key(file: &str, pem: &str) -> Result<PrivateKeyDer<'static>, Error> {
     }
 }
 
-fn roots(ca_file: &str, ca_pem: &str, include_system: bool) -> Result<RootCertStore, Error> {
+/// The CA roots: `ca_file`/`ca_pem`, and the system's unless custom ones are given (or
+/// `include_system`). `system` false skips the system's (reading them costs milliseconds)
+/// for a client that never speaks TLS.
+fn roots(
+    ca_file: &str,
+    ca_pem: &str,
+    include_system: bool,
+    system: bool,
+) -> Result<RootCertStore, Error> {
     let mut store = RootCertStore::empty();
     let custom = !ca_file.is_empty() || !ca_pem.is_empty();
     if custom {
@@ -66,7 +74,7 @@ fn roots(ca_file: &str, ca_pem: &str, include_system: bool) -> Result<RootCertSt
                 .map_err(|e| err(format!("failed to load CA {ca_file}: {e}")))?;
         }
     }
-    if !custom || include_system {
+    if system && (!custom || include_system) {
         let native = rustls_native_certs::load_native_certs();
         for c in native.certs {
             let _ = store.add(c);
@@ -87,7 +95,7 @@ pub(crate) fn server_config(
     let builder = if cfg.client_ca_file.is_empty() {
         builder.with_no_client_auth()
     } else {
-        let store = roots(&cfg.client_ca_file, "", false)?;
+        let store = roots(&cfg.client_ca_file, "", false, false)?;
         let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
             Arc::new(store),
             provider(),
@@ -156,8 +164,12 @@ impl ServerCertVerifier for NoVerify {
 }
 
 /// A client config: roots (the system's, or `ca_file`/`ca_pem`) and an optional client
-/// certificate. ALPN is left to the connector.
-pub(crate) fn client_config(cfg: &TlsClientConfig) -> Result<rustls::ClientConfig, Error> {
+/// certificate. ALPN is left to the connector. `secure` false (an `http://` endpoint) skips
+/// reading the system's roots; everything configured is still loaded and checked.
+pub(crate) fn client_config(
+    cfg: &TlsClientConfig,
+    secure: bool,
+) -> Result<rustls::ClientConfig, Error> {
     let p = provider();
     let builder = rustls::ClientConfig::builder_with_provider(p.clone())
         .with_protocol_versions(&versions(&cfg.min_version, &cfg.max_version))
@@ -171,6 +183,7 @@ pub(crate) fn client_config(cfg: &TlsClientConfig) -> Result<rustls::ClientConfi
             &cfg.ca_file,
             cfg.ca_pem.expose(),
             cfg.include_system_ca_certs_pool,
+            secure,
         )?)
     };
     let has_client_cert = !cfg.cert_file.is_empty() || !cfg.cert_pem.is_empty();

@@ -146,40 +146,6 @@ class _Out:
                     _skipped(k, v)
         tok[at] = n
 
-    def span_slow(self, s, ri, si):
-        """A span through the public API."""
-        ctx = s.context
-        parent = s.parent
-        if parent is None:
-            fl, pid = _NO_PARENT, 0
-        else:
-            fl, pid = (_REMOTE_PARENT if parent.is_remote else _LOCAL_PARENT), parent.span_id
-        status = s.status
-        ts = ctx.trace_state
-        self.tok.extend(
-            (
-                ri,
-                si,
-                ctx.trace_id >> 64,
-                ctx.trace_id & _M64,
-                ctx.span_id,
-                fl,
-                pid,
-                s.kind.value + 1,
-                s.start_time or 0,
-                s.end_time or 0,
-                self.key(s.name) + 1 if s.name else 0,
-                self.ref(",".join(f"{k}={v}" for k, v in ts.items())) if ts else 0,
-                status.status_code.value if status is not None else 0,
-                self.ref(status.description) if status is not None else 0,
-                s.dropped_attributes,
-                s.dropped_events,
-                s.dropped_links,
-            )
-        )
-        self.attrs(s.attributes)
-        self.events_links(s.events, s.links)
-
     def events_links(self, events, links):
         tok = self.tok
         tok.append(len(events))
@@ -194,8 +160,93 @@ class _Out:
             self.attrs(link.attributes)
 
 
+def record(s):
+    """The few fields of a finished span the packer needs, as one tuple: what the fast
+    path's ``on_end`` keeps instead of the span. Keeping spans alive until a batch is packed
+    is what costs most (the garbage collector walks every one of them, again and again);
+    this tuple holds only numbers, strings and the attributes' dict, and the span is freed
+    at once."""
+    try:
+        # A SpanContext is a tuple whose fields are properties (a Python call each):
+        # unpacked instead.
+        tid, sid, _, _, ts, _ = s._context
+        p = s._parent
+        status = s._status
+        a = s._attributes
+        ev = s._events
+        lk = s._links
+        if p is None:
+            fl = _NO_PARENT
+            pid = 0
+        else:
+            _, pid, remote, _, _, _ = p
+            fl = _REMOTE_PARENT if remote else _LOCAL_PARENT
+        return (
+            s._resource,
+            s._instrumentation_scope,
+            tid,
+            sid,
+            fl,
+            pid,
+            _KIND[id(s._kind)],
+            s._start_time,
+            s._end_time,
+            s._name,
+            # The containers' own truth values are Python-level __len__ calls.
+            ",".join(f"{k}={v}" for k, v in ts.items()) if ts._dict else None,
+            _CODE[id(status._status_code)],
+            status._description,
+            a._dict,
+            a.dropped,
+            tuple(ev) if ev._dq else None,
+            ev.dropped,
+            tuple(lk) if lk._dq else None,
+            lk.dropped,
+        )
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return _record_slow(s)
+
+
+def _record_slow(s):
+    """`record` through the public API (a ``ReadableSpan`` built by hand, another SDK)."""
+    ctx = s.context
+    p = s.parent
+    if p is None:
+        fl, pid = _NO_PARENT, 0
+    else:
+        fl, pid = (_REMOTE_PARENT if p.is_remote else _LOCAL_PARENT), p.span_id
+    status = s.status
+    ts = ctx.trace_state
+    return (
+        s.resource,
+        s.instrumentation_scope,
+        ctx.trace_id,
+        ctx.span_id,
+        fl,
+        pid,
+        s.kind.value + 1,
+        s.start_time or 0,
+        s.end_time or 0,
+        s.name,
+        ",".join(f"{k}={v}" for k, v in ts.items()) if ts else None,
+        status.status_code.value if status is not None else 0,
+        status.description if status is not None else None,
+        s.attributes,
+        s.dropped_attributes,
+        tuple(s.events) or None,
+        s.dropped_events,
+        tuple(s.links) or None,
+        s.dropped_links,
+    )
+
+
 def pack(spans, big=False):
     """The packed form (``bytes``) of a sequence of finished SDK spans."""
+    return pack_records([record(s) for s in spans], big)
+
+
+def pack_records(records, big=False):
+    """The packed form (``bytes``) of spans taken by :func:`record`."""
     out = _Out(big)
     tok = out.tok
     ext = tok.extend
@@ -211,60 +262,28 @@ def pack(spans, big=False):
     scopes = []
     last_r = last_sc = _UNSET
     ri = si = 0
-    for s in spans:
+    for r, sc, tid, sid, fl, pid, kind, start, end, name, ts, code, desc, d, da, ev, de, lk, dl in records:
         # Consecutive spans mostly share their resource and scope: an identity check.
-        r = s._resource
         if r is not last_r:
             last_r = r
             ri = res_of.get(id(r))
             if ri is None:
                 ri = res_of[id(r)] = len(resources)
                 resources.append(r)
-        sc = s._instrumentation_scope
         if sc is not last_sc:
             last_sc = sc
             si = scope_of.get(id(sc))
             if si is None:
                 si = scope_of[id(sc)] = len(scopes)
                 scopes.append(sc)
-        try:
-            # Every read first: a span without these fields takes the slow path with
-            # nothing of it appended yet.
-            ctx = s._context
-            tid = ctx.trace_id
-            sid = ctx.span_id
-            p = s._parent
-            status = s._status
-            code = _CODE[id(status._status_code)]
-            desc = status._description
-            a = s._attributes
-            d = a._dict
-            da = a.dropped
-            ev = s._events
-            lk = s._links
-            de = ev.dropped
-            dl = lk.dropped
-            # The containers' own truth values are Python-level __len__ calls.
-            has_events = ev._dq or lk._dq
-            ts = ctx.trace_state
-            has_state = ts._dict
-            name = s._name
-            kind = _KIND[id(s._kind)]
-            start = s._start_time
-            end = s._end_time
-        except (AttributeError, KeyError):
-            out.span_slow(s, ri, si)
-            continue
-        if p is None:
-            fl = _NO_PARENT
-            pid = 0
+        if name:
+            ni = intern.get(name)
+            if ni is None:
+                ni = intern[name] = len(strs)
+                strs_ap(name)
+            ni += 1
         else:
-            fl = _REMOTE_PARENT if p.is_remote else _LOCAL_PARENT
-            pid = p.span_id
-        ni = intern.get(name)
-        if ni is None:
-            ni = intern[name] = len(strs)
-            strs_ap(name)
+            ni = 0
         ext(
             (
                 ri,
@@ -277,16 +296,22 @@ def pack(spans, big=False):
                 kind,
                 start,
                 end,
-                ni + 1,
-                out.ref(",".join(f"{k}={v}" for k, v in ts.items())) if has_state else 0,
+                ni,
+                0 if not ts else out.ref(ts),
                 code,
                 0 if desc is None else out.ref(desc),
                 da,
                 de,
                 dl,
-                len(d),
+                len(d) if d else 0,
             )
         )
+        if not d:
+            if ev or lk:
+                out.events_links(ev or (), lk or ())
+            else:
+                ext((0, 0))
+            continue
         at = len(tok) - 1
         n = 0
         for k, v in d.items():
@@ -316,8 +341,8 @@ def pack(spans, big=False):
             n += 1
         if n != len(d):
             tok[at] = n
-        if has_events:
-            out.events_links(ev, lk)
+        if ev or lk:
+            out.events_links(ev or (), lk or ())
         else:
             ext((0, 0))
     # The resource and scope tables go first; their values use the streams from the
@@ -336,7 +361,7 @@ def pack(spans, big=False):
             continue
         head.tok.extend((head.key(sc.name) + 1 if sc.name else 0, head.ref(sc.version), head.ref(sc.schema_url)))
         head.attrs(getattr(sc, "attributes", None))
-    head.tok.append(len(spans))
+    head.tok.append(len(records))
     try:
         tokens = array("Q", head.tok)
         tokens.extend(array("Q", tok))
@@ -345,7 +370,7 @@ def pack(spans, big=False):
     except OverflowError:
         if big:
             raise
-        return pack(spans, big=True)
+        return pack_records(records, big=True)
     floats = array("d", head.floats)
     floats.extend(array("d", out.floats))
     lens = array("I", map(len, strs))

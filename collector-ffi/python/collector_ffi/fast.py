@@ -1,7 +1,8 @@
 """``BatchSpanProcessor``: the fast path from the SDK to an in-process collector.
 
 A drop-in for the SDK's ``BatchSpanProcessor(OTLPSpanExporter(...))``. The application
-thread only queues the finished span (``on_end``); a background thread packs a batch into
+thread records the few fields of a finished span that are needed (``on_end``: one tuple,
+so the span itself is freed at once); a background thread packs a batch into
 the packed spans format (``_packed``) and crosses the C ABI once per batch; the library
 builds the OTLP request and the collector's pipelines take it from there. Encoding OTLP in
 Python, most of what exporting costs with the SDK's exporters, does not happen.
@@ -23,7 +24,7 @@ from opentelemetry.sdk.trace import SpanProcessor
 
 from . import _collector
 from ._errors import CollectorError, RetryableError
-from ._packed import pack
+from ._packed import pack_records, record
 
 _logger = logging.getLogger(__name__)
 
@@ -113,14 +114,20 @@ class BatchSpanProcessor(SpanProcessor):
     def on_end(self, span):
         if self._shutdown:
             return
-        if not span._context.trace_flags.sampled:
+        try:
+            sampled = span._context[3] & 1  # trace_flags, without two property calls
+        except (AttributeError, TypeError, IndexError):
+            sampled = span.context.trace_flags.sampled
+        if not sampled:
             return
         q = self._queue
         n = len(q)
         if n + self._held_spans >= self._max_queue:
             self._drop()
             return
-        q.append(span)
+        # The fields, not the span: a span kept alive until its batch is packed costs more
+        # in garbage collection than packing it does.
+        q.append(record(span))
         if n + 1 == self._batch:
             with self._cond:
                 self._wake = True
@@ -136,15 +143,17 @@ class BatchSpanProcessor(SpanProcessor):
             )
 
     def _run(self):
+        refused = False
         while not self._shutdown:
             with self._cond:
-                if not self._wake and len(self._queue) < self._batch:
+                # After a "retryable" the next try is the next cycle, however full the queue.
+                if refused or (not self._wake and len(self._queue) < self._batch):
                     self._cond.wait(self._delay)
                 self._wake = False
             if self._shutdown:
                 break
             with self._export_lock:
-                self._export(deadline=None)
+                refused = not self._export(deadline=None)
 
     def _export(self, deadline):
         """Hands over what is queued, a batch at a time. With no deadline (the worker) it
@@ -156,9 +165,9 @@ class BatchSpanProcessor(SpanProcessor):
                 n = min(len(q), self._batch)
                 if n == 0:
                     return True
-                spans = [q.popleft() for _ in range(n)]
+                records = [q.popleft() for _ in range(n)]
                 try:
-                    self._held = pack(spans)
+                    self._held = pack_records(records)
                 except Exception:  # a bug, or a span the SDK should not have produced
                     _logger.exception("collector_ffi: could not pack %d spans; dropped", n)
                     continue

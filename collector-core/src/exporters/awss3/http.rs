@@ -50,7 +50,7 @@ impl HyperTransport {
     ///
     /// [`ErrorKind::Config`] when the TLS configuration cannot be built.
     pub(crate) fn new() -> Result<HyperTransport, Error> {
-        let tls = crate::tls::client_config(&TlsClientConfig::default())?;
+        let tls = crate::tls::client_config(&TlsClientConfig::default(), true)?;
         let mut tcp = TcpConnector::new();
         tcp.enforce_http(false);
         tcp.set_nodelay(true);

@@ -122,7 +122,7 @@ impl GrpcExporter {
         }
         Ok(GrpcExporter {
             id: id.to_owned(),
-            client: client::client(&cfg.tls, true, cfg.keepalive.as_ref())?,
+            client: client::client(&uri, &cfg.tls, true, cfg.keepalive.as_ref())?,
             uri,
             headers,
             compression,

@@ -107,7 +107,7 @@ impl HttpExporter {
         }
         Ok(HttpExporter {
             id: id.to_owned(),
-            client: client::client(&cfg.tls, false, None)?,
+            client: client::client(&uri, &cfg.tls, false, None)?,
             uri,
             headers,
             compression,

@@ -74,15 +74,17 @@ pub(crate) type Client = hyper_util::client::legacy::Client<
     ChunksBody,
 >;
 
-/// Builds the exporter's client: TLS from `tls` (used for `https` URIs), HTTP/2 only for
-/// gRPC, keepalive pings when asked.
+/// Builds the exporter's client for `uri`: TLS from `tls` (used for `https` URIs), HTTP/2
+/// only for gRPC, keepalive pings when asked.
 pub(crate) fn client(
+    uri: &http::Uri,
     tls: &TlsClientConfig,
     http2_only: bool,
     keepalive: Option<&KeepaliveClientConfig>,
 ) -> Result<Client, crate::Error> {
     // The connector sets ALPN from the enabled HTTP versions (and panics if it is preset).
-    let tls_config = crate::tls::client_config(tls)?;
+    let secure = uri.scheme_str() != Some("http");
+    let tls_config = crate::tls::client_config(tls, secure)?;
     let mut http = hyper_util::client::legacy::connect::HttpConnector::new();
     http.enforce_http(false);
     http.set_nodelay(true);
