@@ -66,6 +66,7 @@ impl Chain {
             ingest: &parking_lot::Mutex::default(),
             shared: &Shared::default(),
             extensions: &[],
+            service: &config.service,
         };
         let delivered = Arc::new(AtomicU64::new(0));
         let (chain, processors) = builder.chain(

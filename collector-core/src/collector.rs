@@ -309,6 +309,7 @@ pub(crate) struct Builder<'a> {
     pub(crate) ingest: &'a Mutex<Targets>,
     pub(crate) shared: &'a Shared,
     pub(crate) extensions: &'a [(String, Box<dyn Extension>)],
+    pub(crate) service: &'a crate::config::service::ServiceConfig,
 }
 
 impl<'a> Builder<'a> {
@@ -325,6 +326,7 @@ impl<'a> Builder<'a> {
             self.shared,
             self.extensions,
         )
+        .with_service(self.service)
     }
 
     /// The processors `ids` of one pipeline of `signal` in front of `tail`, built from the
@@ -518,7 +520,7 @@ impl Collector {
     /// What components are built with: the collector's shared pieces and the extensions
     /// started so far.
     fn builder<'a>(
-        &self,
+        &'a self,
         registry: &'a Registry,
         budget: &'a Budget,
         tally: &'a Arc<Tally>,
@@ -535,6 +537,7 @@ impl Collector {
             ingest: &parts.embedded_targets,
             shared,
             extensions: &parts.extensions,
+            service: &self.config.service,
         }
     }
 
@@ -700,14 +703,7 @@ fn io_error(what: &str, e: std::io::Error) -> Error {
     Error::with_source(ErrorKind::Io, format!("{what}: {e}"), e)
 }
 
-/// The signal of a pipeline id (`traces`, `logs/s3`...); validation has checked it.
-pub(crate) fn pipeline_signal(id: &str) -> Signal {
-    match id.split('/').next() {
-        Some("metrics") => Signal::Metrics,
-        Some("logs") => Signal::Logs,
-        _ => Signal::Traces,
-    }
-}
+pub(crate) use crate::config::service::pipeline_signal;
 
 impl CollectorHandle {
     /// True while every pipeline runs (what the health check reports).

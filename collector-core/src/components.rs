@@ -51,6 +51,7 @@ pub(crate) mod exporters {
 pub(crate) mod extensions {
     pub(crate) mod file_storage;
     pub(crate) mod health_check;
+    pub(crate) mod zpages;
 }
 
 /// Every component type, by kind.
@@ -72,6 +73,7 @@ pub(crate) static FACTORIES: &[&Factory] = &[
     &exporters::nop::FACTORY,
     &extensions::health_check::FACTORY,
     &extensions::file_storage::FACTORY,
+    &extensions::zpages::FACTORY,
     #[cfg(test)]
     &processors::test_panic::FACTORY,
 ];

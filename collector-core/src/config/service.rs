@@ -307,3 +307,12 @@ pub(crate) struct ServiceConfig {
     /// The collector's own telemetry.
     pub telemetry: TelemetryConfig,
 }
+
+/// The signal of a pipeline id (`traces`, `logs/s3`...); validation has checked it.
+pub(crate) fn pipeline_signal(id: &str) -> crate::Signal {
+    match id.split('/').next() {
+        Some("metrics") => crate::Signal::Metrics,
+        Some("logs") => crate::Signal::Logs,
+        _ => crate::Signal::Traces,
+    }
+}

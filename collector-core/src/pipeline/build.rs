@@ -131,6 +131,8 @@ pub(crate) struct Context<'a> {
     shared: &'a Shared,
     #[cfg_attr(not(test), allow(dead_code))]
     extensions: &'a [(String, Box<dyn Extension>)],
+    /// The `service` section (what the collector runs), for components that show it.
+    pub(crate) service: Option<&'a crate::config::service::ServiceConfig>,
 }
 
 impl<'a> Context<'a> {
@@ -159,7 +161,17 @@ impl<'a> Context<'a> {
             ingest,
             shared,
             extensions,
+            service: None,
         }
+    }
+
+    /// The same context, showing the `service` section.
+    pub(crate) fn with_service(
+        mut self,
+        service: &'a crate::config::service::ServiceConfig,
+    ) -> Context<'a> {
+        self.service = Some(service);
+        self
     }
 
     /// The state of type `T` shared by every instance of this component id, made by `make`

@@ -262,6 +262,29 @@ impl Registry {
         })
     }
 
+    /// The sum of the series of family `name` (without a `_total` suffix) that carry every
+    /// label of `labels`; `None` when there is none.
+    pub(crate) fn sum(&self, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+        let fams = self.families.lock();
+        let f = fams.iter().find(|f| f.name == name)?;
+        let mut total = None;
+        for s in &f.series {
+            let has =
+                |(key, value): &(&str, &str)| s.labels.iter().any(|(k, v)| k == key && v == value);
+            if !labels.iter().all(has) {
+                continue;
+            }
+            let v = match &s.value {
+                Value::Counter(c) => c.get() as f64,
+                Value::Gauge(g) => g.get() as f64,
+                Value::GaugeFn(g) | Value::CounterFn(g) => g(),
+                Value::Histogram(h) => h.0.count.load(Ordering::Relaxed) as f64,
+            };
+            *total.get_or_insert(0.0) += v;
+        }
+        total
+    }
+
     /// The Prometheus text exposition (format 0.0.4).
     pub(crate) fn render(&self) -> String {
         let fams = self.families.lock();
