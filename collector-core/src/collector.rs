@@ -677,8 +677,63 @@ impl Collector {
                 .extend(s.local_addrs.iter().map(|a| ("telemetry".to_owned(), *a)));
             parts.servers.push(s);
         }
+        // Own metrics pushed over OTLP (periodic readers); stopped with the extensions, last.
+        if !metrics.level.eq_ignore_ascii_case("none") {
+            let periodic = metrics
+                .readers
+                .iter()
+                .flatten()
+                .filter_map(|r| r.periodic.as_ref());
+            for (i, r) in periodic.enumerate() {
+                let pusher = telemetry::push::start(registry.downgrade(), r, own_resource(cfg))
+                    .map_err(|e| {
+                        Error::new(
+                            e.kind(),
+                            format!("telemetry: metrics reader {i}: {}", e.message()),
+                        )
+                    })?;
+                parts
+                    .extensions
+                    .insert(0, (format!("telemetry/periodic/{i}"), Box::new(pusher)));
+            }
+        }
         Ok(())
     }
+}
+
+/// The resource of the collector's own telemetry: `service.name`, `service.version` and a
+/// `service.instance.id` as Go sets them, then `service::telemetry::resource` (a null value
+/// removes an attribute).
+fn own_resource(cfg: &Config) -> Vec<(String, String)> {
+    let id: [u8; 16] = rand::random();
+    let hex: String = id.iter().map(|b| format!("{b:02x}")).collect();
+    let mut attrs: std::collections::BTreeMap<String, String> = [
+        ("service.name".to_owned(), "collector".to_owned()),
+        (
+            "service.version".to_owned(),
+            env!("CARGO_PKG_VERSION").to_owned(),
+        ),
+        (
+            "service.instance.id".to_owned(),
+            format!(
+                "{}-{}-{}-{}-{}",
+                &hex[..8],
+                &hex[8..12],
+                &hex[12..16],
+                &hex[16..20],
+                &hex[20..]
+            ),
+        ),
+    ]
+    .into_iter()
+    .collect();
+    for (k, v) in &cfg.service.telemetry.resource {
+        match v {
+            Some(v) => attrs.insert(k.clone(), v.clone()),
+            None => attrs.remove(k),
+        };
+    }
+    attrs.into_iter().collect()
 }
 
 /// Go's `processorhelper` counters (v0.138): `otelcol_processor_incoming_items` and

@@ -134,14 +134,96 @@ pub(crate) struct PullReaderConfig {
     pub exporter: PullExporterConfig,
 }
 
+/// `headers[]` of an OTLP exporter in the `otelconf` schema.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default)]
+pub(crate) struct NameValue {
+    /// Header name.
+    pub name: String,
+    /// Header value.
+    pub value: crate::config::net::Opaque,
+}
+
+/// `readers[].periodic.exporter.otlp` (`otelconf` v0.3, as the Go collector v0.138 reads it).
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(default)]
+pub(crate) struct OtlpPushConfig {
+    /// `grpc` or `http/protobuf` (`http/json` is not supported).
+    pub protocol: String,
+    /// `http(s)://host:port[/path]`: gRPC takes the host, HTTP the URL (path default
+    /// `/v1/metrics`).
+    pub endpoint: String,
+    /// Headers on every request.
+    pub headers: Vec<NameValue>,
+    /// Headers as `name=value,name=value`.
+    pub headers_list: Option<String>,
+    /// `gzip` or `none` (accepted; requests are sent uncompressed).
+    pub compression: Option<String>,
+    /// Per-request timeout, milliseconds (default 10000).
+    pub timeout: Option<u64>,
+    /// Accepted (an `http://` endpoint is cleartext, `https://` TLS).
+    pub insecure: Option<bool>,
+    /// CA file for `https`.
+    pub certificate: Option<String>,
+    /// Client key file (mutual TLS).
+    pub client_key: Option<String>,
+    /// Client certificate file (mutual TLS).
+    pub client_certificate: Option<String>,
+    /// Accepted: the collector's own metrics are cumulative.
+    pub temporality_preference: Option<String>,
+    /// Accepted.
+    pub default_histogram_aggregation: Option<String>,
+}
+
+impl Default for OtlpPushConfig {
+    fn default() -> Self {
+        OtlpPushConfig {
+            protocol: "http/protobuf".to_owned(),
+            endpoint: String::new(),
+            headers: Vec::new(),
+            headers_list: None,
+            compression: None,
+            timeout: None,
+            insecure: None,
+            certificate: None,
+            client_key: None,
+            client_certificate: None,
+            temporality_preference: None,
+            default_histogram_aggregation: None,
+        }
+    }
+}
+
+/// `readers[].periodic.exporter`.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default)]
+pub(crate) struct PushExporterConfig {
+    /// OTLP.
+    pub otlp: Option<OtlpPushConfig>,
+    /// Printing to the console (not supported).
+    pub console: Option<serde_json::Value>,
+}
+
+/// `readers[].periodic`.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default)]
+pub(crate) struct PeriodicReaderConfig {
+    /// Milliseconds between pushes (default 60000).
+    pub interval: Option<u64>,
+    /// Milliseconds a push may take (default 30000).
+    pub timeout: Option<u64>,
+    /// The exporter.
+    pub exporter: PushExporterConfig,
+}
+
 /// One metric reader.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
 pub(crate) struct ReaderConfig {
     /// A pull (Prometheus) reader.
     pub pull: Option<PullReaderConfig>,
-    /// A periodic (push) reader (not supported).
-    pub periodic: Option<serde_json::Value>,
+    /// A periodic (push) reader: OTLP.
+    pub periodic: Option<PeriodicReaderConfig>,
 }
 
 /// `service::telemetry::metrics`.
@@ -153,7 +235,7 @@ pub(crate) struct MetricsConfig {
     /// The older form of the endpoint (`host:port`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,
-    /// Readers; only a Prometheus pull reader is supported.
+    /// Readers: a Prometheus pull reader, OTLP periodic readers.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub readers: Option<Vec<ReaderConfig>>,
     /// Metric views (not supported).
@@ -260,11 +342,35 @@ impl Validate for TelemetryConfig {
                 );
             }
             for (i, r) in readers.iter().enumerate() {
-                if r.periodic.is_some() {
-                    p.key(
-                        format!("metrics::readers::{i}::periodic"),
-                        "periodic metric readers are not supported by this collector (use a pull/prometheus reader)",
-                    );
+                if let Some(per) = &r.periodic {
+                    let at = format!("metrics::readers::{i}::periodic::exporter");
+                    match &per.exporter.otlp {
+                        None => p.key(
+                            at,
+                            "only the otlp exporter is supported in a periodic reader",
+                        ),
+                        Some(o) => {
+                            if !matches!(o.protocol.as_str(), "grpc" | "http/protobuf") {
+                                p.key(
+                                    format!("{at}::otlp::protocol"),
+                                    format!(
+                                        "unsupported protocol {:?} (grpc or http/protobuf)",
+                                        o.protocol
+                                    ),
+                                );
+                            }
+                            match o.endpoint.parse::<http::Uri>() {
+                                Ok(u) if matches!(u.scheme_str(), Some("http" | "https")) => {}
+                                _ => p.key(
+                                    format!("{at}::otlp::endpoint"),
+                                    format!(
+                                        "invalid endpoint {:?}: expected http(s)://host:port[/path]",
+                                        o.endpoint
+                                    ),
+                                ),
+                            }
+                        }
+                    }
                 }
                 if r.pull
                     .as_ref()

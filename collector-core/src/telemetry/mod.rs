@@ -5,6 +5,7 @@
 //! [`Counter`]/[`Gauge`] handles: counting on the data path is one relaxed atomic add, with
 //! no lock and no label lookup. The registry lock is taken only to register and to render.
 
+pub(crate) mod push;
 pub(crate) mod server;
 
 use std::fmt::Write as _;
@@ -283,6 +284,94 @@ impl Registry {
             *total.get_or_insert(0.0) += v;
         }
         total
+    }
+
+    /// Every series as OTLP `Metric` messages (field `field` of `out`'s message):
+    /// counters as cumulative monotonic sums, gauges as gauges, histograms as cumulative
+    /// histograms; each point with its labels as attributes, `start` and `now` in Unix
+    /// nanoseconds.
+    pub(crate) fn write_otlp(&self, out: &mut Vec<u8>, field: u32, start: u64, now: u64) {
+        use crate::otlp::wire::{WireType, put_key, put_len_field, put_nested, put_varint};
+        let attrs = |out: &mut Vec<u8>, num: u32, labels: &[(String, String)]| {
+            for (k, v) in labels {
+                put_nested(out, num, |kv| {
+                    put_len_field(kv, 1, k.as_bytes());
+                    put_nested(kv, 2, |any| put_len_field(any, 1, v.as_bytes()));
+                });
+            }
+        };
+        let times = |p: &mut Vec<u8>| {
+            put_key(p, 2, WireType::I64);
+            p.extend_from_slice(&start.to_le_bytes());
+            put_key(p, 3, WireType::I64);
+            p.extend_from_slice(&now.to_le_bytes());
+        };
+        let fams = self.families.lock();
+        for f in fams.iter() {
+            let Some(first) = f.series.first() else {
+                continue;
+            };
+            put_nested(out, field, |m| {
+                put_len_field(m, 1, f.name.as_bytes());
+                put_len_field(m, 2, f.help.as_bytes());
+                // Gauge = 5, Sum = 7, Histogram = 9.
+                let data = match first.value {
+                    Value::Counter(_) | Value::CounterFn(_) => 7,
+                    Value::Gauge(_) | Value::GaugeFn(_) => 5,
+                    Value::Histogram(_) => 9,
+                };
+                put_nested(m, data, |d| {
+                    for s in &f.series {
+                        put_nested(d, 1, |p| match &s.value {
+                            Value::Histogram(h) => {
+                                times(p);
+                                put_key(p, 4, WireType::I64);
+                                p.extend_from_slice(
+                                    &h.0.count.load(Ordering::Relaxed).to_le_bytes(),
+                                );
+                                put_key(p, 5, WireType::I64);
+                                let sum = h.0.sum.load(Ordering::Relaxed) as f64;
+                                p.extend_from_slice(&sum.to_le_bytes());
+                                put_nested(p, 6, |b| {
+                                    for c in &h.0.buckets {
+                                        b.extend_from_slice(
+                                            &c.load(Ordering::Relaxed).to_le_bytes(),
+                                        );
+                                    }
+                                });
+                                put_nested(p, 7, |b| {
+                                    for x in &h.0.bounds {
+                                        b.extend_from_slice(&x.to_le_bytes());
+                                    }
+                                });
+                                attrs(p, 9, &s.labels);
+                            }
+                            v => {
+                                times(p);
+                                let x = match v {
+                                    Value::Counter(c) => c.get() as f64,
+                                    Value::Gauge(g) => g.get() as f64,
+                                    Value::GaugeFn(g) | Value::CounterFn(g) => g(),
+                                    Value::Histogram(_) => 0.0,
+                                };
+                                put_key(p, 4, WireType::I64);
+                                p.extend_from_slice(&x.to_le_bytes());
+                                attrs(p, 7, &s.labels);
+                            }
+                        });
+                    }
+                    if data != 5 {
+                        // Cumulative; sums are monotonic.
+                        put_key(d, 2, WireType::Varint);
+                        put_varint(d, 2);
+                        if data == 7 {
+                            put_key(d, 3, WireType::Varint);
+                            put_varint(d, 1);
+                        }
+                    }
+                });
+            });
+        }
     }
 
     /// The Prometheus text exposition (format 0.0.4).
