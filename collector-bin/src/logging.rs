@@ -76,6 +76,16 @@ impl<S: Subscriber> Layer<S> for ZapLike {
             rest: serde_json::Map::new(),
         };
         event.record(&mut f);
+        // The same record for collectors that ship their own logs over OTLP.
+        let attrs: Vec<(&str, String)> = f
+            .rest
+            .iter()
+            .map(|(k, v)| match v {
+                serde_json::Value::String(s) => (k.as_str(), s.clone()),
+                other => (k.as_str(), other.to_string()),
+            })
+            .collect();
+        collector_core::own_log(*event.metadata().level(), &f.message, &attrs);
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap_or_default();

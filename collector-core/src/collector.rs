@@ -697,6 +697,21 @@ impl Collector {
                     .insert(0, (format!("telemetry/periodic/{i}"), Box::new(pusher)));
             }
         }
+        // Own logs shipped over OTLP.
+        for (i, proc) in cfg.service.telemetry.logs.processors.iter().enumerate() {
+            let Some(spec) = proc.spec() else { continue };
+            let shipper =
+                telemetry::logs::start(spec, proc.batch.is_none(), own_resource(cfg), registry)
+                    .map_err(|e| {
+                        Error::new(
+                            e.kind(),
+                            format!("telemetry: log processor {i}: {}", e.message()),
+                        )
+                    })?;
+            parts
+                .extensions
+                .insert(0, (format!("telemetry/logs/{i}"), Box::new(shipper)));
+        }
         Ok(())
     }
 }

@@ -51,6 +51,14 @@ pub use config::Config;
 pub use embed::EmbeddedCollector;
 pub use error::{Error, ErrorKind};
 
+/// Hands one of the collector's own log records to the collectors that ship their logs
+/// over OTLP (`service::telemetry::logs::processors`). The library installs no logger:
+/// whatever formats the log lines calls this for each record it writes (the `collector`
+/// binary's logger does). Costs one atomic load when no collector ships its logs.
+pub fn own_log(level: tracing::Level, message: &str, attributes: &[(&str, String)]) {
+    telemetry::logs::record(level, message, attributes);
+}
+
 /// The three OTLP signals.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Signal {

@@ -205,3 +205,22 @@ fn bad_readers_name_the_key() {
     assert!(e.to_string().contains("only the otlp exporter"), "{e}");
     load("        - periodic: {interval: 1000, exporter: {otlp: {protocol: grpc, endpoint: 'https://127.0.0.1:4317', headers_list: 'a=b'}}}\n").unwrap();
 }
+
+#[test]
+fn bad_log_processors_name_the_key() {
+    let load = |yaml: &str| {
+        collector_core::config::Loader::new()
+            .document("t.yaml", format!("receivers: {{nop: {{}}}}\nexporters: {{nop: {{}}}}\nservice:\n  pipelines:\n    traces: {{receivers: [nop], exporters: [nop]}}\n  telemetry:\n    logs:\n      processors:\n{yaml}"))
+            .load()
+    };
+    let e = load("        - batch: {exporter: {console: {}}}\n").unwrap_err();
+    assert!(
+        e.to_string().contains("logs::processors::0::exporter"),
+        "{e}"
+    );
+    let e = load("        - {}\n").unwrap_err();
+    assert!(e.to_string().contains("`batch` or `simple`"), "{e}");
+    load("        - simple: {exporter: {otlp: {protocol: grpc, endpoint: 'http://127.0.0.1:4317'}}}\n").unwrap();
+    // Without a shipping collector, a record costs nothing and goes nowhere.
+    collector_core::own_log(tracing::Level::INFO, "nobody listens", &[]);
+}

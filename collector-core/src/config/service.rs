@@ -66,8 +66,8 @@ pub(crate) struct LogsConfig {
     pub error_output_paths: Vec<String>,
     /// Fields added to every line.
     pub initial_fields: BTreeMap<String, serde_json::Value>,
-    /// OpenTelemetry log processors for the collector's own logs (not supported).
-    pub processors: Vec<serde_json::Value>,
+    /// Log processors shipping the collector's own logs over OTLP.
+    pub processors: Vec<LogProcessorConfig>,
 }
 
 impl Default for LogsConfig {
@@ -84,6 +84,39 @@ impl Default for LogsConfig {
             initial_fields: BTreeMap::new(),
             processors: Vec::new(),
         }
+    }
+}
+
+/// `logs::processors[].batch` / `.simple` (`otelconf` v0.3).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default)]
+pub(crate) struct LogProcessorSpec {
+    /// Milliseconds between exports (batch; default 1000).
+    pub schedule_delay: Option<u64>,
+    /// Milliseconds an export may take (default 30000).
+    pub export_timeout: Option<u64>,
+    /// Records held at most; more are dropped (default 2048).
+    pub max_queue_size: Option<usize>,
+    /// Records per export at most (default 512).
+    pub max_export_batch_size: Option<usize>,
+    /// The exporter.
+    pub exporter: PushExporterConfig,
+}
+
+/// One log processor for the collector's own logs.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default)]
+pub(crate) struct LogProcessorConfig {
+    /// Batching processor.
+    pub batch: Option<LogProcessorSpec>,
+    /// One export per record (treated as a batch with a short delay).
+    pub simple: Option<LogProcessorSpec>,
+}
+
+impl LogProcessorConfig {
+    /// The processor's settings, whichever kind it is.
+    pub(crate) fn spec(&self) -> Option<&LogProcessorSpec> {
+        self.batch.as_ref().or(self.simple.as_ref())
     }
 }
 
@@ -318,11 +351,16 @@ impl Validate for TelemetryConfig {
                 );
             }
         }
-        if !self.logs.processors.is_empty() {
-            p.key(
-                "logs::processors",
-                "exporting the collector's own logs is not supported by this collector",
-            );
+        for (i, proc) in self.logs.processors.iter().enumerate() {
+            match proc.spec() {
+                None => p.key(
+                    format!("logs::processors::{i}"),
+                    "a log processor is `batch` or `simple`",
+                ),
+                Some(spec) => {
+                    check_push_exporter(p, &format!("logs::processors::{i}"), &spec.exporter)
+                }
+            }
         }
         let m = &self.metrics;
         if !matches!(
@@ -343,34 +381,11 @@ impl Validate for TelemetryConfig {
             }
             for (i, r) in readers.iter().enumerate() {
                 if let Some(per) = &r.periodic {
-                    let at = format!("metrics::readers::{i}::periodic::exporter");
-                    match &per.exporter.otlp {
-                        None => p.key(
-                            at,
-                            "only the otlp exporter is supported in a periodic reader",
-                        ),
-                        Some(o) => {
-                            if !matches!(o.protocol.as_str(), "grpc" | "http/protobuf") {
-                                p.key(
-                                    format!("{at}::otlp::protocol"),
-                                    format!(
-                                        "unsupported protocol {:?} (grpc or http/protobuf)",
-                                        o.protocol
-                                    ),
-                                );
-                            }
-                            match o.endpoint.parse::<http::Uri>() {
-                                Ok(u) if matches!(u.scheme_str(), Some("http" | "https")) => {}
-                                _ => p.key(
-                                    format!("{at}::otlp::endpoint"),
-                                    format!(
-                                        "invalid endpoint {:?}: expected http(s)://host:port[/path]",
-                                        o.endpoint
-                                    ),
-                                ),
-                            }
-                        }
-                    }
+                    check_push_exporter(
+                        p,
+                        &format!("metrics::readers::{i}::periodic"),
+                        &per.exporter,
+                    );
                 }
                 if r.pull
                     .as_ref()
@@ -420,5 +435,37 @@ pub(crate) fn pipeline_signal(id: &str) -> crate::Signal {
         Some("metrics") => crate::Signal::Metrics,
         Some("logs") => crate::Signal::Logs,
         _ => crate::Signal::Traces,
+    }
+}
+
+/// An `otelconf` exporter of the collector's own telemetry: OTLP, over `grpc` or
+/// `http/protobuf`, to an `http(s)` URL.
+fn check_push_exporter(p: &mut Problems, at: &str, exporter: &PushExporterConfig) {
+    let at = format!("{at}::exporter");
+    let Some(o) = &exporter.otlp else {
+        p.key(
+            at,
+            "only the otlp exporter is supported for the collector's own telemetry",
+        );
+        return;
+    };
+    if !matches!(o.protocol.as_str(), "grpc" | "http/protobuf") {
+        p.key(
+            format!("{at}::otlp::protocol"),
+            format!(
+                "unsupported protocol {:?} (grpc or http/protobuf)",
+                o.protocol
+            ),
+        );
+    }
+    match o.endpoint.parse::<http::Uri>() {
+        Ok(u) if matches!(u.scheme_str(), Some("http" | "https")) => {}
+        _ => p.key(
+            format!("{at}::otlp::endpoint"),
+            format!(
+                "invalid endpoint {:?}: expected http(s)://host:port[/path]",
+                o.endpoint
+            ),
+        ),
     }
 }

@@ -5,6 +5,7 @@
 //! [`Counter`]/[`Gauge`] handles: counting on the data path is one relaxed atomic add, with
 //! no lock and no label lookup. The registry lock is taken only to register and to render.
 
+pub(crate) mod logs;
 pub(crate) mod push;
 pub(crate) mod server;
 

@@ -22,10 +22,19 @@ use crate::pipeline::build::Extension;
 use crate::pipeline::exporter::client::{self, ChunksBody, Client};
 use crate::{Error, ErrorKind};
 
-const GRPC_PATH: &str = "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
+/// The metrics service: HTTP path and gRPC method.
+pub(crate) const METRICS: (&str, &str) = (
+    "/v1/metrics",
+    "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
+);
+/// The logs service: HTTP path and gRPC method.
+pub(crate) const LOGS: (&str, &str) = (
+    "/v1/logs",
+    "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
+);
 
-/// Where and how one reader pushes.
-struct Target {
+/// Where and how the collector's own telemetry goes.
+pub(crate) struct Target {
     client: Client,
     uri: Uri,
     grpc: bool,
@@ -54,7 +63,7 @@ pub(crate) fn start(
         .otlp
         .as_ref()
         .ok_or_else(|| config_error("only the otlp exporter is supported".to_owned()))?;
-    let target = Arc::new(target(otlp)?);
+    let target = Arc::new(target(otlp, METRICS)?);
     let interval = Duration::from_millis(cfg.interval.unwrap_or(60_000).max(1));
     let (stop, mut stopped) = tokio::sync::watch::channel(false);
     let started = now_nanos();
@@ -81,7 +90,8 @@ pub(crate) fn start(
     })
 }
 
-fn target(o: &OtlpPushConfig) -> Result<Target, Error> {
+/// The target `o` describes, for `service` (HTTP path, gRPC method).
+pub(crate) fn target(o: &OtlpPushConfig, service: (&str, &str)) -> Result<Target, Error> {
     let grpc = o.protocol == "grpc";
     let given: Uri = o
         .endpoint
@@ -92,16 +102,16 @@ fn target(o: &OtlpPushConfig) -> Result<Target, Error> {
         .authority()
         .ok_or_else(|| config_error(format!("invalid endpoint {:?}: no host", o.endpoint)))?;
     // otelconf: gRPC takes the host; HTTP the URL, its path (as written: `http::Uri` shows
-    // a missing path as "/") defaulting to /v1/metrics.
+    // a missing path as "/") defaulting to the signal's.
     let written = o
         .endpoint
         .split_once("://")
         .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
         .unwrap_or("");
     let path = if grpc {
-        GRPC_PATH
+        service.1
     } else if written.is_empty() {
-        "/v1/metrics"
+        service.0
     } else {
         given.path()
     };
@@ -114,7 +124,7 @@ fn target(o: &OtlpPushConfig) -> Result<Target, Error> {
         key_file: o.client_key.clone().unwrap_or_default(),
         ..TlsClientConfig::default()
     };
-    let mut headers = Vec::new();
+    let mut headers: Vec<(HeaderName, HeaderValue)> = Vec::new();
     let listed = o
         .headers_list
         .iter()
@@ -141,7 +151,7 @@ fn target(o: &OtlpPushConfig) -> Result<Target, Error> {
     })
 }
 
-fn now_nanos() -> u64 {
+pub(crate) fn now_nanos() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64)
@@ -170,7 +180,8 @@ fn request(reg: &super::Registry, resource: &[(String, String)], started: u64) -
     out
 }
 
-async fn push(t: &Target, body: Vec<u8>) -> Result<(), String> {
+/// Sends one request body to `t`; an error says what went wrong.
+pub(crate) async fn push(t: &Target, body: Vec<u8>) -> Result<(), String> {
     let (content_type, chunks) = if t.grpc {
         let mut prefix = vec![0u8];
         prefix.extend_from_slice(&(body.len() as u32).to_be_bytes());
