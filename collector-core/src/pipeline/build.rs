@@ -103,6 +103,86 @@ pub(crate) trait Extension: Any + Send + Sync {
     }
 }
 
+/// An extension that is an HTTP endpoint (`health_check`, `zpages`): the running server,
+/// or nothing when the collector may not listen.
+pub(crate) struct Endpoint {
+    server: Mutex<Option<crate::server::ServerHandle>>,
+    addrs: Vec<SocketAddr>,
+}
+
+impl Endpoint {
+    /// An endpoint that does not listen (a forked child's, an embedded collector's).
+    pub(crate) fn idle() -> Endpoint {
+        Endpoint {
+            server: Mutex::new(None),
+            addrs: Vec::new(),
+        }
+    }
+
+    /// Serves `service` on `endpoint` with the HTTP server settings every such extension
+    /// takes (`tls`, `max_connections`); an error names the extension and the endpoint.
+    pub(crate) fn serve<S, F, B>(
+        id: &str,
+        endpoint: &str,
+        tls: Option<&crate::config::net::TlsServerConfig>,
+        max_connections: i64,
+        service: S,
+    ) -> Result<Endpoint, Error>
+    where
+        S: Fn(http::Request<hyper::body::Incoming>) -> F + Clone + Send + Sync + 'static,
+        F: std::future::Future<Output = http::Response<B>> + Send + 'static,
+        B: http_body::Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let started = || -> std::io::Result<crate::server::ServerHandle> {
+            let tls = match tls {
+                Some(t) => Some(crate::tls::server_config(t, &[b"http/1.1"]).map_err(|e| {
+                    std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string())
+                })?),
+                None => None,
+            };
+            let listeners = crate::server::bind(endpoint)?;
+            let opts = crate::server::ServeOptions {
+                tls,
+                max_connections: crate::config::net::max_connections(max_connections),
+                ..Default::default()
+            };
+            crate::server::serve(listeners, opts, service)
+        };
+        let server = started().map_err(|e| {
+            Error::with_source(
+                crate::ErrorKind::Io,
+                format!("extension {id}: cannot listen on {endpoint}: {e}"),
+                e,
+            )
+        })?;
+        Ok(Endpoint {
+            addrs: server.local_addrs.clone(),
+            server: Mutex::new(Some(server)),
+        })
+    }
+}
+
+impl Extension for Endpoint {
+    fn local_addrs(&self) -> Vec<SocketAddr> {
+        self.addrs.clone()
+    }
+
+    fn shutdown(&self, grace: Duration) -> BoxFuture<'_, ()> {
+        let server = self.server.lock().take();
+        Box::pin(async move {
+            if let Some(s) = server {
+                s.shutdown(grace).await;
+            }
+        })
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
 /// State that the instances of one component id share (a memory limiter's state across the
 /// pipelines that list it, the file exporter's file across signals), as Go's
 /// `sharedcomponent` shares one instance.

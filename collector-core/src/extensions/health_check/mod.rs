@@ -6,11 +6,9 @@ use serde::{Deserialize, Serialize};
 use crate::config::Kind;
 use crate::config::component::{ComponentConfig, ComponentType, ConfigFactory, decode};
 use crate::config::validate::{Problems, Validate};
-use crate::pipeline::BoxFuture;
-use crate::pipeline::build::{Build, Context, Extension, Factory};
+use crate::pipeline::build::{Build, Context, Endpoint, Extension, Factory};
 use crate::pipeline::health::Health;
-use crate::server::ServerHandle;
-use crate::{Error, ErrorKind, Signal};
+use crate::{Error, Signal};
 
 /// The `health_check` extension type.
 pub(crate) static FACTORY: Factory = Factory {
@@ -30,53 +28,25 @@ impl ComponentType for HealthCheckConfig {
     }
 }
 
-/// The running endpoint (nothing when the collector may not listen).
-struct HealthCheck {
-    server: parking_lot::Mutex<Option<ServerHandle>>,
-    addrs: Vec<std::net::SocketAddr>,
-}
-
-impl Extension for HealthCheck {
-    fn local_addrs(&self) -> Vec<std::net::SocketAddr> {
-        self.addrs.clone()
-    }
-
-    fn shutdown(&self, grace: std::time::Duration) -> BoxFuture<'_, ()> {
-        let server = self.server.lock().take();
-        Box::pin(async move {
-            if let Some(s) = server {
-                s.shutdown(grace).await;
-            }
-        })
-    }
-
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
-    }
-}
-
 fn build(ctx: &Context<'_>, cfg: &dyn ComponentConfig) -> Result<Box<dyn Extension>, Error> {
     let cfg = cfg.get::<HealthCheckConfig>()?;
     if !ctx.listeners {
-        return Ok(Box::new(HealthCheck {
-            server: parking_lot::Mutex::new(None),
-            addrs: Vec::new(),
-        }));
+        return Ok(Box::new(Endpoint::idle()));
     }
-    let server = start(cfg, ctx.health.clone()).map_err(|e| {
-        Error::with_source(
-            ErrorKind::Io,
-            format!(
-                "extension {}: cannot listen on {}: {e}",
-                ctx.id, cfg.endpoint
-            ),
-            e,
-        )
-    })?;
-    Ok(Box::new(HealthCheck {
-        addrs: server.local_addrs.clone(),
-        server: parking_lot::Mutex::new(Some(server)),
-    }))
+    let health = ctx.health.clone();
+    let path = cfg.path.clone();
+    let bodies = cfg.response_body.clone();
+    let endpoint = Endpoint::serve(
+        ctx.id,
+        &cfg.endpoint,
+        cfg.tls.as_ref(),
+        cfg.max_connections,
+        move |req| {
+            let (health, path, bodies) = (health.clone(), path.clone(), bodies.clone());
+            async move { answer(&health, &path, bodies.as_ref(), req.uri().path()) }
+        },
+    )?;
+    Ok(Box::new(endpoint))
 }
 
 /// `response_body`: static bodies instead of the JSON status.
@@ -227,110 +197,93 @@ fn route(pattern: &str, path: &str) -> Route {
     }
 }
 
-/// Starts the health endpoint.
-fn start(cfg: &HealthCheckConfig, health: Health) -> std::io::Result<ServerHandle> {
+/// The answer to a request for `request_path`: Go's routing of the configured `path`, then
+/// the health (or the configured bodies).
+fn answer(
+    health: &Health,
+    path: &str,
+    bodies: Option<&ResponseBodyConfig>,
+    request_path: &str,
+) -> http::Response<http_body_util::Full<bytes::Bytes>> {
     use bytes::Bytes;
     use http::{Response, StatusCode, header};
     use http_body_util::Full;
 
-    let tls =
-        match &cfg.tls {
-            Some(t) => Some(crate::tls::server_config(t, &[b"http/1.1"]).map_err(|e| {
-                std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string())
-            })?),
-            None => None,
-        };
-    let listeners = crate::server::bind(&cfg.endpoint)?;
-    let path = cfg.path.clone();
-    let bodies = cfg.response_body.clone();
-    let opts = crate::server::ServeOptions {
-        tls,
-        max_connections: crate::config::net::max_connections(cfg.max_connections),
-        ..Default::default()
-    };
-    crate::server::serve(listeners, opts, move |req| {
-        let health = health.clone();
-        let path = path.clone();
-        let bodies = bodies.clone();
-        async move {
-            match route(&path, req.uri().path()) {
-                Route::Serve => {}
-                Route::NotFound => {
-                    let mut r =
-                        Response::new(Full::new(Bytes::from_static(b"404 page not found\n")));
-                    *r.status_mut() = StatusCode::NOT_FOUND;
-                    return r;
-                }
-                Route::Redirect => {
-                    let mut r = Response::new(Full::new(Bytes::new()));
-                    *r.status_mut() = StatusCode::MOVED_PERMANENTLY;
-                    if let Ok(v) = http::HeaderValue::from_str(&path) {
-                        r.headers_mut().insert(header::LOCATION, v);
-                    }
-                    return r;
-                }
-            }
-            // A component that keeps panicking makes the collector unhealthy, whatever the
-            // pipelines' readiness says.
-            if let Some(component) = health.failing() {
-                let body = match &bodies {
-                    Some(b) if !b.unhealthy.is_empty() => b.unhealthy.clone(),
-                    _ => serde_json::json!({
-                        "status": "Server not available",
-                        "upSince": health.ready_since().map_or_else(|| "0001-01-01T00:00:00Z".to_owned(), rfc3339_local),
-                        "uptime": "",
-                        "reason": format!(
-                            "component {component} panicked {} times within {}s",
-                            crate::pipeline::panics::FAILING_PANICS,
-                            crate::pipeline::panics::FAILING_WINDOW.as_secs()
-                        ),
-                    })
-                    .to_string(),
-                };
-                let mut r = Response::new(Full::new(Bytes::from(body)));
-                *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
-                r.headers_mut().insert(
-                    header::CONTENT_TYPE,
-                    http::HeaderValue::from_static("application/json"),
-                );
-                return r;
-            }
-            let (status, body) = match (health.ready_since(), &bodies) {
-                (Some(_), Some(b)) if !b.healthy.is_empty() => (StatusCode::OK, b.healthy.clone()),
-                (None, Some(b)) if !b.unhealthy.is_empty() => {
-                    (StatusCode::SERVICE_UNAVAILABLE, b.unhealthy.clone())
-                }
-                (Some(since), _) => {
-                    let up = health.uptime();
-                    (
-                        StatusCode::OK,
-                        serde_json::json!({
-                            "status": "Server available",
-                            "upSince": rfc3339_local(since),
-                            "uptime": crate::config::Duration::from(up).to_string(),
-                        })
-                        .to_string(),
-                    )
-                }
-                (None, _) => (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    serde_json::json!({
-                        "status": "Server not available",
-                        "upSince": "0001-01-01T00:00:00Z",
-                        "uptime": "",
-                    })
-                    .to_string(),
-                ),
-            };
-            let mut r = Response::new(Full::new(Bytes::from(body)));
-            *r.status_mut() = status;
-            r.headers_mut().insert(
-                header::CONTENT_TYPE,
-                http::HeaderValue::from_static("application/json"),
-            );
-            r
+    match route(path, request_path) {
+        Route::Serve => {}
+        Route::NotFound => {
+            let mut r = Response::new(Full::new(Bytes::from_static(b"404 page not found\n")));
+            *r.status_mut() = StatusCode::NOT_FOUND;
+            return r;
         }
-    })
+        Route::Redirect => {
+            let mut r = Response::new(Full::new(Bytes::new()));
+            *r.status_mut() = StatusCode::MOVED_PERMANENTLY;
+            if let Ok(v) = http::HeaderValue::from_str(path) {
+                r.headers_mut().insert(header::LOCATION, v);
+            }
+            return r;
+        }
+    }
+    // A component that keeps panicking makes the collector unhealthy, whatever the
+    // pipelines' readiness says.
+    if let Some(component) = health.failing() {
+        let body = match bodies {
+            Some(b) if !b.unhealthy.is_empty() => b.unhealthy.clone(),
+            _ => serde_json::json!({
+                "status": "Server not available",
+                "upSince": health.ready_since().map_or_else(|| "0001-01-01T00:00:00Z".to_owned(), rfc3339_local),
+                "uptime": "",
+                "reason": format!(
+                    "component {component} panicked {} times within {}s",
+                    crate::pipeline::panics::FAILING_PANICS,
+                    crate::pipeline::panics::FAILING_WINDOW.as_secs()
+                ),
+            })
+            .to_string(),
+        };
+        let mut r = Response::new(Full::new(Bytes::from(body)));
+        *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/json"),
+        );
+        return r;
+    }
+    let (status, body) = match (health.ready_since(), bodies) {
+        (Some(_), Some(b)) if !b.healthy.is_empty() => (StatusCode::OK, b.healthy.clone()),
+        (None, Some(b)) if !b.unhealthy.is_empty() => {
+            (StatusCode::SERVICE_UNAVAILABLE, b.unhealthy.clone())
+        }
+        (Some(since), _) => {
+            let up = health.uptime();
+            (
+                StatusCode::OK,
+                serde_json::json!({
+                    "status": "Server available",
+                    "upSince": rfc3339_local(since),
+                    "uptime": crate::config::Duration::from(up).to_string(),
+                })
+                .to_string(),
+            )
+        }
+        (None, _) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            serde_json::json!({
+                "status": "Server not available",
+                "upSince": "0001-01-01T00:00:00Z",
+                "uptime": "",
+            })
+            .to_string(),
+        ),
+    };
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    r
 }
 
 #[cfg(test)]

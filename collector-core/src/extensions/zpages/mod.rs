@@ -18,11 +18,9 @@ use crate::config::Kind;
 use crate::config::component::{ComponentConfig, ComponentType, ConfigFactory, decode};
 use crate::config::service::ServiceConfig;
 use crate::config::validate::{Problems, Validate};
-use crate::pipeline::BoxFuture;
-use crate::pipeline::build::{Build, Context, Extension, Factory};
-use crate::server::ServerHandle;
+use crate::pipeline::build::{Build, Context, Endpoint, Extension, Factory};
 use crate::telemetry::WeakRegistry;
-use crate::{Error, ErrorKind, Signal};
+use crate::{Error, Signal};
 
 /// The `zpages` extension type.
 pub(crate) static FACTORY: Factory = Factory {
@@ -75,60 +73,29 @@ impl Validate for ZpagesConfig {
     }
 }
 
-/// The running pages (nothing when the collector may not listen).
-struct Zpages {
-    server: parking_lot::Mutex<Option<ServerHandle>>,
-    addrs: Vec<std::net::SocketAddr>,
-}
-
-impl Extension for Zpages {
-    fn local_addrs(&self) -> Vec<std::net::SocketAddr> {
-        self.addrs.clone()
-    }
-
-    fn shutdown(&self, grace: std::time::Duration) -> BoxFuture<'_, ()> {
-        let server = self.server.lock().take();
-        Box::pin(async move {
-            if let Some(s) = server {
-                s.shutdown(grace).await;
-            }
-        })
-    }
-
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
-    }
-}
-
 fn build(ctx: &Context<'_>, cfg: &dyn ComponentConfig) -> Result<Box<dyn Extension>, Error> {
     let cfg = cfg.get::<ZpagesConfig>()?;
     if !ctx.listeners {
-        return Ok(Box::new(Zpages {
-            server: parking_lot::Mutex::new(None),
-            addrs: Vec::new(),
-        }));
+        return Ok(Box::new(Endpoint::idle()));
     }
-    let pages = Pages {
+    let pages = std::sync::Arc::new(Pages {
         registry: ctx.registry.downgrade(),
         service: ctx.service.cloned().unwrap_or_default(),
         started: Instant::now(),
         started_at: jiff::Timestamp::now(),
         expvar: cfg.expvar.enabled,
-    };
-    let server = start(cfg, std::sync::Arc::new(pages)).map_err(|e| {
-        Error::with_source(
-            ErrorKind::Io,
-            format!(
-                "extension {}: cannot listen on {}: {e}",
-                ctx.id, cfg.endpoint
-            ),
-            e,
-        )
-    })?;
-    Ok(Box::new(Zpages {
-        addrs: server.local_addrs.clone(),
-        server: parking_lot::Mutex::new(Some(server)),
-    }))
+    });
+    let endpoint = Endpoint::serve(
+        ctx.id,
+        &cfg.endpoint,
+        cfg.tls.as_ref(),
+        cfg.max_connections,
+        move |req| {
+            let pages = pages.clone();
+            async move { pages.answer(req.uri().path()) }
+        },
+    )?;
+    Ok(Box::new(endpoint))
 }
 
 /// What the pages are made from.
@@ -300,46 +267,29 @@ impl Pages {
     }
 }
 
-/// Starts the pages' endpoint.
-fn start(cfg: &ZpagesConfig, pages: std::sync::Arc<Pages>) -> std::io::Result<ServerHandle> {
-    use bytes::Bytes;
-    use http::{Response, StatusCode, header};
-    use http_body_util::Full;
+impl Pages {
+    /// The answer to a request for `path`.
+    fn answer(&self, path: &str) -> http::Response<http_body_util::Full<bytes::Bytes>> {
+        use bytes::Bytes;
+        use http::{Response, StatusCode, header};
+        use http_body_util::Full;
 
-    let tls =
-        match &cfg.tls {
-            Some(t) => Some(crate::tls::server_config(t, &[b"http/1.1"]).map_err(|e| {
-                std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string())
-            })?),
-            None => None,
+        let (body, kind) = match path {
+            "/debug/servicez" => (self.servicez(), "text/html; charset=utf-8"),
+            "/debug/pipelinez" => (self.pipelinez(), "text/html; charset=utf-8"),
+            "/debug/extensionz" => (self.extensionz(), "text/html; charset=utf-8"),
+            "/debug/expvar" if self.expvar => (self.expvar(), "application/json"),
+            _ => {
+                let mut r = Response::new(Full::new(Bytes::from_static(b"404 page not found\n")));
+                *r.status_mut() = StatusCode::NOT_FOUND;
+                return r;
+            }
         };
-    let listeners = crate::server::bind(&cfg.endpoint)?;
-    let opts = crate::server::ServeOptions {
-        tls,
-        max_connections: crate::config::net::max_connections(cfg.max_connections),
-        ..Default::default()
-    };
-    crate::server::serve(listeners, opts, move |req| {
-        let pages = pages.clone();
-        async move {
-            let (body, kind) = match req.uri().path() {
-                "/debug/servicez" => (pages.servicez(), "text/html; charset=utf-8"),
-                "/debug/pipelinez" => (pages.pipelinez(), "text/html; charset=utf-8"),
-                "/debug/extensionz" => (pages.extensionz(), "text/html; charset=utf-8"),
-                "/debug/expvar" if pages.expvar => (pages.expvar(), "application/json"),
-                _ => {
-                    let mut r =
-                        Response::new(Full::new(Bytes::from_static(b"404 page not found\n")));
-                    *r.status_mut() = StatusCode::NOT_FOUND;
-                    return r;
-                }
-            };
-            let mut r = Response::new(Full::new(Bytes::from(body)));
-            r.headers_mut()
-                .insert(header::CONTENT_TYPE, http::HeaderValue::from_static(kind));
-            r
-        }
-    })
+        let mut r = Response::new(Full::new(Bytes::from(body)));
+        r.headers_mut()
+            .insert(header::CONTENT_TYPE, http::HeaderValue::from_static(kind));
+        r
+    }
 }
 
 #[cfg(test)]
