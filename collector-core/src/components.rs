@@ -51,6 +51,8 @@ pub(crate) mod exporters {
 pub(crate) mod extensions {
     pub(crate) mod file_storage;
     pub(crate) mod health_check;
+    #[cfg(feature = "pprof")]
+    pub(crate) mod pprof;
     pub(crate) mod zpages;
 }
 
@@ -74,6 +76,8 @@ pub(crate) static FACTORIES: &[&Factory] = &[
     &extensions::health_check::FACTORY,
     &extensions::file_storage::FACTORY,
     &extensions::zpages::FACTORY,
+    #[cfg(feature = "pprof")]
+    &extensions::pprof::FACTORY,
     #[cfg(test)]
     &processors::test_panic::FACTORY,
 ];
