@@ -47,13 +47,7 @@ async fn periodic_reader_pushes_over_http_with_resource_and_headers() {
     )
     .await;
     let body = support::traces(1, 5);
-    let http = h
-        .listen_addrs()
-        .into_iter()
-        .filter(|(id, _)| id == "otlp")
-        .nth(1)
-        .unwrap()
-        .1;
+    let http = support::addr_of(&h, "otlp", 1);
     let r = support::http(support::post(
         http,
         "/v1/traces",

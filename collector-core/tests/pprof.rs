@@ -11,19 +11,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use bytes::Bytes;
-use http::Request;
-use http_body_util::Full;
 use pprof::protos::Message;
 
-async fn get(addr: std::net::SocketAddr, path: &str) -> support::Reply {
-    support::http(
-        Request::get(format!("http://{addr}{path}"))
-            .body(Full::new(Bytes::new()))
-            .unwrap(),
-    )
-    .await
-}
+/// The profiler is one per process: the tests that start it take turns.
+static PROFILER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn busy(stop: Arc<AtomicBool>) -> std::thread::JoinHandle<u64> {
     std::thread::spawn(move || {
@@ -39,6 +30,7 @@ fn busy(stop: Arc<AtomicBool>) -> std::thread::JoinHandle<u64> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cpu_profile_parses_back_and_heap_summary() {
+    let _turn = PROFILER.lock().await;
     let h = support::start(
         "extensions:
   pprof:
@@ -51,15 +43,10 @@ service:
         None,
     )
     .await;
-    let addr = h
-        .listen_addrs()
-        .into_iter()
-        .find(|(id, _)| id == "pprof")
-        .unwrap()
-        .1;
+    let addr = support::addr_of(&h, "pprof", 0);
     let stop = Arc::new(AtomicBool::new(false));
     let worker = busy(stop.clone());
-    let r = get(addr, "/debug/pprof/profile?seconds=1").await;
+    let r = support::get(addr, "/debug/pprof/profile?seconds=1").await;
     stop.store(true, Ordering::Relaxed);
     worker.join().unwrap();
     assert_eq!(r.status, 200, "{:?}", r.body);
@@ -78,21 +65,27 @@ service:
     assert!(!p.function.is_empty() && !p.location.is_empty());
 
     assert_eq!(
-        get(addr, "/debug/pprof/profile?seconds=x").await.status,
+        support::get(addr, "/debug/pprof/profile?seconds=x")
+            .await
+            .status,
         400
     );
-    let heap = get(addr, "/debug/pprof/heap").await;
+    let heap = support::get(addr, "/debug/pprof/heap").await;
     let text = String::from_utf8(heap.body.to_vec()).unwrap();
     assert!(
         text.contains("heap_in_use_bytes") && text.contains("budget_limit_bytes"),
         "{text}"
     );
-    assert_eq!(get(addr, "/debug/pprof/goroutine").await.status, 404);
+    assert_eq!(
+        support::get(addr, "/debug/pprof/goroutine").await.status,
+        404
+    );
     h.shutdown(Duration::from_secs(5)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn save_to_file_profiles_the_whole_run() {
+    let _turn = PROFILER.lock().await;
     let dir = tempfile::tempdir().unwrap();
     let saved = dir.path().join("whole-run.prof");
     let h = support::start(
@@ -109,14 +102,9 @@ service:
         None,
     )
     .await;
-    let addr = h
-        .listen_addrs()
-        .into_iter()
-        .find(|(id, _)| id == "pprof")
-        .unwrap()
-        .1;
+    let addr = support::addr_of(&h, "pprof", 0);
     // As in Go, the whole-run profile holds the profiler: a request for another fails.
-    let r = get(addr, "/debug/pprof/profile?seconds=1").await;
+    let r = support::get(addr, "/debug/pprof/profile?seconds=1").await;
     assert_eq!(r.status, 500);
     assert!(String::from_utf8_lossy(&r.body).contains("Could not enable CPU profiling"));
     h.shutdown(Duration::from_secs(5)).await;

@@ -5,19 +5,6 @@
 
 mod support;
 
-use bytes::Bytes;
-use http::Request;
-use http_body_util::Full;
-
-async fn get(addr: std::net::SocketAddr, path: &str) -> support::Reply {
-    support::http(
-        Request::get(format!("http://{addr}{path}"))
-            .body(Full::new(Bytes::new()))
-            .unwrap(),
-    )
-    .await
-}
-
 #[tokio::test]
 async fn pages_show_pipelines_and_live_counts() {
     let h = support::start(
@@ -36,20 +23,9 @@ service:
         None,
     )
     .await;
-    let zp = h
-        .listen_addrs()
-        .into_iter()
-        .find(|(id, _)| id == "zpages")
-        .unwrap()
-        .1;
+    let zp = support::addr_of(&h, "zpages", 0);
     // 7 spans through the OTLP/HTTP receiver (its second address: gRPC comes first).
-    let otlp_http = h
-        .listen_addrs()
-        .into_iter()
-        .filter(|(id, _)| id == "otlp")
-        .nth(1)
-        .unwrap()
-        .1;
+    let otlp_http = support::addr_of(&h, "otlp", 1);
     let r = support::http(support::post(
         otlp_http,
         "/v1/traces",
@@ -64,7 +40,7 @@ service:
             .await;
     assert!(sent, "{}", h.metrics_text());
 
-    let s = get(zp, "/debug/servicez").await;
+    let s = support::get(zp, "/debug/servicez").await;
     assert_eq!(s.status, 200);
     assert_eq!(s.headers["content-type"], "text/html; charset=utf-8");
     let body = String::from_utf8(s.body.to_vec()).unwrap();
@@ -73,7 +49,7 @@ service:
         "{body}"
     );
 
-    let p = String::from_utf8(get(zp, "/debug/pipelinez").await.body.to_vec()).unwrap();
+    let p = String::from_utf8(support::get(zp, "/debug/pipelinez").await.body.to_vec()).unwrap();
     for want in [
         "Pipeline traces",
         "Pipeline metrics",
@@ -91,13 +67,13 @@ service:
     );
     assert!(traces.contains(" / 1000"), "queue capacity: {traces}");
 
-    let e = String::from_utf8(get(zp, "/debug/extensionz").await.body.to_vec()).unwrap();
+    let e = String::from_utf8(support::get(zp, "/debug/extensionz").await.body.to_vec()).unwrap();
     assert!(
         e.contains("<td>zpages</td>") && e.contains("<td>health_check</td>"),
         "{e}"
     );
 
-    let x = get(zp, "/debug/expvar").await;
+    let x = support::get(zp, "/debug/expvar").await;
     assert_eq!(x.headers["content-type"], "application/json");
     let v: serde_json::Value = serde_json::from_slice(&x.body).unwrap();
     assert!(
@@ -108,7 +84,7 @@ service:
     );
 
     // What Go serves from its SDK and feature gates is not here.
-    assert_eq!(get(zp, "/debug/tracez").await.status, 404);
+    assert_eq!(support::get(zp, "/debug/tracez").await.status, 404);
     h.shutdown(std::time::Duration::from_secs(5)).await;
 }
 
@@ -124,13 +100,8 @@ service:
         None,
     )
     .await;
-    let zp = h
-        .listen_addrs()
-        .into_iter()
-        .find(|(id, _)| id == "zpages")
-        .unwrap()
-        .1;
-    assert_eq!(get(zp, "/debug/expvar").await.status, 404);
+    let zp = support::addr_of(&h, "zpages", 0);
+    assert_eq!(support::get(zp, "/debug/expvar").await.status, 404);
     h.shutdown(std::time::Duration::from_secs(5)).await;
 
     let e = collector_core::config::Loader::new()

@@ -107,6 +107,26 @@ pub async fn http(req: Request<Full<Bytes>>) -> Reply {
     }
 }
 
+/// An HTTP/1.1 GET of `path` on `addr`.
+pub async fn get(addr: SocketAddr, path: &str) -> Reply {
+    http(
+        Request::get(format!("http://{addr}{path}"))
+            .body(Full::new(Bytes::new()))
+            .unwrap(),
+    )
+    .await
+}
+
+/// The `n`th address component `id` listens on (`otlp`: gRPC first, then HTTP).
+pub fn addr_of(h: &CollectorHandle, id: &str, n: usize) -> SocketAddr {
+    h.listen_addrs()
+        .into_iter()
+        .filter(|(i, _)| i == id)
+        .nth(n)
+        .unwrap_or_else(|| panic!("{id} listens on fewer than {} addresses", n + 1))
+        .1
+}
+
 pub fn post(
     addr: SocketAddr,
     path: &str,
