@@ -392,10 +392,9 @@ struct Batch<'a> {
     strings: Strings<'a>,
     resources: Vec<Pos>,
     scopes: Vec<Pos>,
-    /// (resource, scope, position) of each span, in input order.
+    /// (resource, scope, position after those two) of each span, grouped as the request
+    /// is written: by resource, then scope, each in order of first appearance.
     spans: Vec<(usize, usize, Pos)>,
-    /// Where the last span ends: every stream must be used up to there.
-    end: Pos,
 }
 
 impl<'a> Batch<'a> {
@@ -410,7 +409,6 @@ impl<'a> Batch<'a> {
             resources: Vec::new(),
             scopes: Vec::new(),
             spans: Vec::new(),
-            end: Pos::default(),
         };
         // Each table entry is walked once with a counter, which validates it.
         let mut c = Cur {
@@ -434,7 +432,6 @@ impl<'a> Batch<'a> {
         let n_span = c.count(SPAN_TOKENS)?;
         let mut spans = Vec::with_capacity(n_span);
         for _ in 0..n_span {
-            let at = c.p;
             let (r, s) = (c.tok()?, c.tok()?);
             let (r, s) = (r as usize, s as usize);
             if r >= n_res || s >= n_scope {
@@ -443,8 +440,8 @@ impl<'a> Batch<'a> {
                     spans.len()
                 )));
             }
+            spans.push((r, s, c.p));
             span(&mut c, &mut sink)?;
-            spans.push((r, s, at));
         }
         let end = c.p;
         if end.tok != b.n_tok
@@ -456,61 +453,37 @@ impl<'a> Batch<'a> {
         }
         b.resources = resources;
         b.scopes = scopes;
-        b.spans = spans;
-        b.end = end;
+        b.spans = grouped(spans, n_res);
         Ok(b)
     }
 
-    /// The whole request: spans grouped by resource, then scope, each in order of first
-    /// appearance (as the SDK's encoder groups them).
+    /// The whole request: one `ResourceSpans` per run of spans with the same resource, one
+    /// `ScopeSpans` per run with the same scope inside it (`spans` is grouped).
     fn emit<E: Emit>(&self, e: &mut E) -> R<()> {
-        let mut order: Vec<usize> = Vec::new(); // resources in order of first appearance
-        let mut seen = vec![false; self.resources.len()];
-        for &(r, _, _) in &self.spans {
-            if !seen[r] {
-                seen[r] = true;
-                order.push(r);
-            }
-        }
-        let mut scopes_of: Vec<usize> = Vec::new();
-        let mut scope_seen = vec![false; self.scopes.len()];
-        for r in order {
+        for res in self.spans.chunk_by(|a, b| a.0 == b.0) {
+            let r = self.resources[res[0].0];
             nested(e, 1, |e| {
                 // Resource (always present, as the SDK writes it).
                 nested(e, 1, |e| {
-                    let mut c = self.at(self.resources[r]);
+                    let mut c = self.at(r);
                     c.tok()?;
                     attributes(&mut c, e, 1, 0)
                 })?;
-                scopes_of.clear();
-                scope_seen.iter_mut().for_each(|s| *s = false);
-                for &(rr, s, _) in &self.spans {
-                    if rr == r && !scope_seen[s] {
-                        scope_seen[s] = true;
-                        scopes_of.push(s);
-                    }
-                }
-                for &s in &scopes_of {
+                for group in res.chunk_by(|a, b| a.1 == b.1) {
+                    let sc = self.scopes[group[0].1];
                     nested(e, 2, |e| {
-                        let mut c = self.at(self.scopes[s]);
-                        nested(e, 1, |e| scope(&mut c, e))?;
-                        for &(rr, ss, at) in &self.spans {
-                            if rr == r && ss == s {
-                                let mut c = self.at(at);
-                                c.tok()?;
-                                c.tok()?;
-                                nested(e, 2, |e| span(&mut c, e))?;
-                            }
+                        nested(e, 1, |e| scope(&mut self.at(sc), e))?;
+                        for &(_, _, at) in group {
+                            nested(e, 2, |e| span(&mut self.at(at), e))?;
                         }
-                        let mut c = self.at(self.scopes[s]);
+                        let mut c = self.at(sc);
                         c.tok()?;
                         c.tok()?;
                         string(e, 3, self.strings.opt(c.tok()?)?);
                         Ok(())
                     })?;
                 }
-                let mut c = self.at(self.resources[r]);
-                string(e, 3, self.strings.opt(c.tok()?)?);
+                string(e, 3, self.strings.opt(self.at(r).tok()?)?);
                 Ok(())
             })?;
         }
@@ -520,6 +493,34 @@ impl<'a> Batch<'a> {
     fn at(&self, p: Pos) -> Cur<'a, '_> {
         Cur { b: self, p }
     }
+}
+
+/// `spans` grouped as the SDK's encoder groups them: by resource, then by scope, each in
+/// order of first appearance, spans in input order within a group. One stable sort, so a
+/// batch built to have a resource and a scope per span costs n log n, not n squared.
+fn grouped(spans: Vec<(usize, usize, Pos)>, n_res: usize) -> Vec<(usize, usize, Pos)> {
+    // The usual batch: one provider, one tracer.
+    if spans.windows(2).all(|w| (w[0].0, w[0].1) == (w[1].0, w[1].1)) {
+        return spans;
+    }
+    let mut first = vec![usize::MAX; n_res];
+    let mut groups = std::collections::HashMap::new();
+    let mut keyed: Vec<_> = spans
+        .into_iter()
+        .enumerate()
+        .map(|(i, (r, s, at))| {
+            if first[r] == usize::MAX {
+                first[r] = i;
+            }
+            let next = groups.len();
+            (
+                (first[r], *groups.entry((r, s)).or_insert(next)),
+                (r, s, at),
+            )
+        })
+        .collect();
+    keyed.sort_by_key(|(key, _)| *key);
+    keyed.into_iter().map(|(_, span)| span).collect()
 }
 
 /// An `InstrumentationScope` body: `name, version, schema_url, attributes` (the schema URL
@@ -807,6 +808,48 @@ mod tests {
         );
         // And the collector's own validator takes it.
         crate::otlp::Payload::decode(crate::Signal::Traces, out.into()).unwrap();
+    }
+
+    #[test]
+    fn spans_group_by_resource_then_scope_in_order_of_first_appearance() {
+        use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+        use prost::Message;
+        let mut b = Build::default();
+        let (a, z) = (b.s("a"), b.s("z"));
+        // Two resources (schema refs tell them apart), two scopes.
+        b.tok.extend([2, a + 1, 0, z + 1, 0]);
+        b.tok.extend([2, a + 1, 0, 0, 0, z + 1, 0, 0, 0]);
+        // Spans (resource, scope, span id): (0,0,1) (1,0,2) (0,1,3) (0,0,4) (1,0,5).
+        let spans = [(0, 0, 1), (1, 0, 2), (0, 1, 3), (0, 0, 4), (1, 0, 5)];
+        b.tok.push(spans.len() as u64);
+        for (r, s, id) in spans {
+            b.tok.extend([
+                r, s, 0, 1, id, 0x100, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+            ]);
+        }
+        let out = packed_spans_to_proto(&b.bytes()).unwrap();
+        let req = ExportTraceServiceRequest::decode(out.as_slice()).unwrap();
+        // (resource schema, [(scope name, [last byte of each span id])]).
+        type Shape = Vec<(String, Vec<(String, Vec<u8>)>)>;
+        let shape: Shape = req
+            .resource_spans
+            .iter()
+            .map(|rs| {
+                let scopes = rs.scope_spans.iter().map(|ss| {
+                    let ids = ss.spans.iter().map(|s| s.span_id[7]).collect();
+                    (ss.scope.as_ref().unwrap().name.clone(), ids)
+                });
+                (rs.schema_url.clone(), scopes.collect())
+            })
+            .collect();
+        let want = vec![
+            (
+                "a".into(),
+                vec![("a".into(), vec![1, 4]), ("z".into(), vec![3])],
+            ),
+            ("z".into(), vec![("a".into(), vec![2, 5])]),
+        ];
+        assert_eq!(shape, want);
     }
 
     #[test]

@@ -111,18 +111,11 @@ pub(crate) struct Endpoint {
 }
 
 impl Endpoint {
-    /// An endpoint that does not listen (a forked child's, an embedded collector's).
-    pub(crate) fn idle() -> Endpoint {
-        Endpoint {
-            server: Mutex::new(None),
-            addrs: Vec::new(),
-        }
-    }
-
     /// Serves `service` on `endpoint` with the HTTP server settings every such extension
     /// takes (`tls`, `max_connections`); an error names the extension and the endpoint.
+    /// Listens on nothing when the collector may not (a forked child's, an embedded one's).
     pub(crate) fn serve<S, F, B>(
-        id: &str,
+        ctx: &Context<'_>,
         endpoint: &str,
         tls: Option<&crate::config::net::TlsServerConfig>,
         max_connections: i64,
@@ -135,6 +128,13 @@ impl Endpoint {
         B::Data: Send,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
+        if !ctx.listeners {
+            return Ok(Endpoint {
+                server: Mutex::new(None),
+                addrs: Vec::new(),
+            });
+        }
+        let id = ctx.id;
         let started = || -> std::io::Result<crate::server::ServerHandle> {
             let tls = match tls {
                 Some(t) => Some(crate::tls::server_config(t, &[b"http/1.1"]).map_err(|e| {

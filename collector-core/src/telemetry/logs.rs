@@ -170,40 +170,23 @@ pub(crate) fn start(
 
 /// An `ExportLogsServiceRequest` with `records`.
 fn request(resource: &[(String, String)], records: &[Record]) -> Vec<u8> {
-    let kv = |out: &mut Vec<u8>, field: u32, k: &str, v: &str| {
-        put_nested(out, field, |kv| {
-            put_len_field(kv, 1, k.as_bytes());
-            put_nested(kv, 2, |any| put_len_field(any, 1, v.as_bytes()));
-        });
-    };
     let mut out = Vec::with_capacity(256 * records.len() + 256);
-    put_nested(&mut out, 1, |rl| {
-        put_nested(rl, 1, |r| {
-            for (k, v) in resource {
-                kv(r, 1, k, v);
-            }
-        });
-        put_nested(rl, 2, |sl| {
-            put_nested(sl, 1, |scope| {
-                put_len_field(scope, 1, b"collector");
-                put_len_field(scope, 2, env!("CARGO_PKG_VERSION").as_bytes());
+    super::put_own_request(&mut out, resource, |sl| {
+        for rec in records {
+            put_nested(sl, 2, |l| {
+                put_key(l, 1, WireType::I64);
+                l.extend_from_slice(&rec.time.to_le_bytes());
+                put_key(l, 2, WireType::Varint);
+                put_varint(l, rec.severity);
+                put_len_field(l, 3, rec.severity_text.as_bytes());
+                put_nested(l, 5, |any| put_len_field(any, 1, rec.message.as_bytes()));
+                for (k, v) in &rec.attributes {
+                    super::put_string_kv(l, 6, k, v);
+                }
+                put_key(l, 11, WireType::I64);
+                l.extend_from_slice(&rec.time.to_le_bytes());
             });
-            for rec in records {
-                put_nested(sl, 2, |l| {
-                    put_key(l, 1, WireType::I64);
-                    l.extend_from_slice(&rec.time.to_le_bytes());
-                    put_key(l, 2, WireType::Varint);
-                    put_varint(l, rec.severity);
-                    put_len_field(l, 3, rec.severity_text.as_bytes());
-                    put_nested(l, 5, |any| put_len_field(any, 1, rec.message.as_bytes()));
-                    for (k, v) in &rec.attributes {
-                        kv(l, 6, k, v);
-                    }
-                    put_key(l, 11, WireType::I64);
-                    l.extend_from_slice(&rec.time.to_le_bytes());
-                });
-            }
-        });
+        }
     });
     out
 }

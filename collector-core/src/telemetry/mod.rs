@@ -295,10 +295,7 @@ impl Registry {
         use crate::otlp::wire::{WireType, put_key, put_len_field, put_nested, put_varint};
         let attrs = |out: &mut Vec<u8>, num: u32, labels: &[(String, String)]| {
             for (k, v) in labels {
-                put_nested(out, num, |kv| {
-                    put_len_field(kv, 1, k.as_bytes());
-                    put_nested(kv, 2, |any| put_len_field(any, 1, v.as_bytes()));
-                });
+                put_string_kv(out, num, k, v);
             }
         };
         let times = |p: &mut Vec<u8>| {
@@ -419,6 +416,40 @@ impl Registry {
         }
         out
     }
+}
+
+/// A `KeyValue` with a string value, as field `field`.
+pub(crate) fn put_string_kv(out: &mut Vec<u8>, field: u32, key: &str, value: &str) {
+    use crate::otlp::wire::{put_len_field, put_nested};
+    put_nested(out, field, |kv| {
+        put_len_field(kv, 1, key.as_bytes());
+        put_nested(kv, 2, |any| put_len_field(any, 1, value.as_bytes()));
+    });
+}
+
+/// The envelope of the collector's own metrics and logs, as field 1 of an export request:
+/// `Resource{Metrics,Logs} { resource, Scope{Metrics,Logs} { scope: collector, <body> } }`
+/// (both signals use the same field numbers); `body` writes the items as field 2.
+pub(crate) fn put_own_request(
+    out: &mut Vec<u8>,
+    resource: &[(String, String)],
+    body: impl FnOnce(&mut Vec<u8>),
+) {
+    use crate::otlp::wire::{put_len_field, put_nested};
+    put_nested(out, 1, |rx| {
+        put_nested(rx, 1, |r| {
+            for (k, v) in resource {
+                put_string_kv(r, 1, k, v);
+            }
+        });
+        put_nested(rx, 2, |sx| {
+            put_nested(sx, 1, |scope| {
+                put_len_field(scope, 1, b"collector");
+                put_len_field(scope, 2, env!("CARGO_PKG_VERSION").as_bytes());
+            });
+            body(sx);
+        });
+    });
 }
 
 fn escape(v: &str) -> String {

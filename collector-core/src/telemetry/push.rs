@@ -16,7 +16,6 @@ use http_body_util::BodyExt;
 use super::WeakRegistry;
 use crate::config::net::TlsClientConfig;
 use crate::config::service::{OtlpPushConfig, PeriodicReaderConfig};
-use crate::otlp::wire::{put_len_field, put_nested};
 use crate::pipeline::BoxFuture;
 use crate::pipeline::build::Extension;
 use crate::pipeline::exporter::client::{self, ChunksBody, Client};
@@ -160,22 +159,8 @@ pub(crate) fn now_nanos() -> u64 {
 /// An `ExportMetricsServiceRequest` with every series of `reg`.
 fn request(reg: &super::Registry, resource: &[(String, String)], started: u64) -> Vec<u8> {
     let mut out = Vec::with_capacity(4096);
-    put_nested(&mut out, 1, |rm| {
-        put_nested(rm, 1, |r| {
-            for (k, v) in resource {
-                put_nested(r, 1, |kv| {
-                    put_len_field(kv, 1, k.as_bytes());
-                    put_nested(kv, 2, |any| put_len_field(any, 1, v.as_bytes()));
-                });
-            }
-        });
-        put_nested(rm, 2, |sm| {
-            put_nested(sm, 1, |scope| {
-                put_len_field(scope, 1, b"collector");
-                put_len_field(scope, 2, env!("CARGO_PKG_VERSION").as_bytes());
-            });
-            reg.write_otlp(sm, 2, started, now_nanos());
-        });
+    super::put_own_request(&mut out, resource, |sm| {
+        reg.write_otlp(sm, 2, started, now_nanos());
     });
     out
 }

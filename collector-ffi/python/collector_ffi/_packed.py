@@ -14,6 +14,7 @@ the two field by field.
 """
 
 import logging
+import sys
 import time
 from array import array
 from collections.abc import Mapping, Sequence
@@ -36,6 +37,7 @@ _REMOTE_PARENT = 0x100000300
 _EMPTY, _FALSE, _TRUE, _STR, _INT, _DOUBLE, _BYTES, _ARRAY, _KVLIST = range(9)
 
 _last_skip_log = 0.0
+_BIG_ENDIAN = sys.byteorder == "big"
 _UNSET = object()
 # Enum members are singletons, and `.value` is a descriptor call: looked up by identity.
 _KIND = {id(k): k.value + 1 for k in SpanKind}
@@ -385,8 +387,3 @@ def pack_records(records, big=False):
         for a in (header, tokens, ints, floats, lens):
             a.byteswap()
     return b"".join((MAGIC, header.tobytes(), tokens.tobytes(), ints.tobytes(), floats.tobytes(), lens.tobytes(), text, blob))
-
-
-import sys as _sys  # noqa: E402
-
-_BIG_ENDIAN = _sys.byteorder == "big"

@@ -14,7 +14,6 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 
-import collector_ffi
 from collector_ffi import BatchSpanProcessor, Collector, InvalidDataError
 from collector_ffi._packed import pack
 from conftest import PACKAGE_DIR, attrs, config

@@ -30,14 +30,11 @@ impl ComponentType for HealthCheckConfig {
 
 fn build(ctx: &Context<'_>, cfg: &dyn ComponentConfig) -> Result<Box<dyn Extension>, Error> {
     let cfg = cfg.get::<HealthCheckConfig>()?;
-    if !ctx.listeners {
-        return Ok(Box::new(Endpoint::idle()));
-    }
     let health = ctx.health.clone();
     let path = cfg.path.clone();
     let bodies = cfg.response_body.clone();
     let endpoint = Endpoint::serve(
-        ctx.id,
+        ctx,
         &cfg.endpoint,
         cfg.tls.as_ref(),
         cfg.max_connections,

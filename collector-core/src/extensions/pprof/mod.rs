@@ -139,15 +139,11 @@ fn build(ctx: &Context<'_>, cfg: &dyn ComponentConfig) -> Result<Box<dyn Extensi
             .map_err(|e| Error::new(ErrorKind::Internal, format!("extension {}: {e}", ctx.id)))?;
         Some((guard, cfg.save_to_file.clone()))
     };
-    let endpoint = if ctx.listeners {
-        let budget = ctx.budget.clone();
-        Endpoint::serve(ctx.id, &cfg.endpoint, None, 0, move |req| {
-            let budget = budget.clone();
-            async move { answer(req.uri().path(), req.uri().query(), &budget).await }
-        })?
-    } else {
-        Endpoint::idle()
-    };
+    let budget = ctx.budget.clone();
+    let endpoint = Endpoint::serve(ctx, &cfg.endpoint, None, 0, move |req| {
+        let budget = budget.clone();
+        async move { answer(req.uri().path(), req.uri().query(), &budget).await }
+    })?;
     Ok(Box::new(Pprof {
         endpoint,
         whole_run: parking_lot::Mutex::new(whole_run),
@@ -232,23 +228,10 @@ async fn answer(path: &str, query: Option<&str>, budget: &Budget) -> Response<Fu
 
 /// The allocator's view of the heap, and the budget's of the payloads.
 fn heap(budget: &Budget) -> String {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    let m = {
-        // SAFETY: mallinfo2 has no preconditions and returns a plain struct.
-        let m = unsafe { libc::mallinfo2() };
-        format!(
-            "heap_in_use_bytes {}\nheap_free_bytes {}\nheap_arena_bytes {}\nheap_mmapped_bytes {}\n",
-            m.uordblks + m.hblkhd,
-            m.fordblks,
-            m.arena,
-            m.hblkhd
-        )
-    };
-    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-    let m = String::from("heap statistics are not available on this platform\n");
     format!(
-        "# heap summary (glibc mallinfo2) and the collector's memory budget\n{m}\
-         budget_used_bytes {}\nbudget_limit_bytes {}\n",
+        "# heap summary (glibc mallinfo2) and the collector's memory budget\n\
+         heap_in_use_bytes {}\nbudget_used_bytes {}\nbudget_limit_bytes {}\n",
+        crate::cgroup::heap_in_use(),
         budget.used(),
         budget.limit()
     )

@@ -75,9 +75,6 @@ impl Validate for ZpagesConfig {
 
 fn build(ctx: &Context<'_>, cfg: &dyn ComponentConfig) -> Result<Box<dyn Extension>, Error> {
     let cfg = cfg.get::<ZpagesConfig>()?;
-    if !ctx.listeners {
-        return Ok(Box::new(Endpoint::idle()));
-    }
     let pages = std::sync::Arc::new(Pages {
         registry: ctx.registry.downgrade(),
         service: ctx.service.cloned().unwrap_or_default(),
@@ -86,7 +83,7 @@ fn build(ctx: &Context<'_>, cfg: &dyn ComponentConfig) -> Result<Box<dyn Extensi
         expvar: cfg.expvar.enabled,
     });
     let endpoint = Endpoint::serve(
-        ctx.id,
+        ctx,
         &cfg.endpoint,
         cfg.tls.as_ref(),
         cfg.max_connections,
