@@ -500,7 +500,10 @@ impl<'a> Batch<'a> {
 /// batch built to have a resource and a scope per span costs n log n, not n squared.
 fn grouped(spans: Vec<(usize, usize, Pos)>, n_res: usize) -> Vec<(usize, usize, Pos)> {
     // The usual batch: one provider, one tracer.
-    if spans.windows(2).all(|w| (w[0].0, w[0].1) == (w[1].0, w[1].1)) {
+    if spans
+        .windows(2)
+        .all(|w| (w[0].0, w[0].1) == (w[1].0, w[1].1))
+    {
         return spans;
     }
     let mut first = vec![usize::MAX; n_res];
